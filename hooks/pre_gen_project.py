@@ -1,0 +1,137 @@
+"""Validate the answers before any file is written.
+
+Each check returns an error message (or None). On the first error the hook
+prints what is wrong and what would be valid, and exits non-zero; cookiecutter
+then removes the half-written project directory.
+
+Jinja appears only inside string literals, so this file stays valid Python
+that the template's tests import and lint. Standard library only.
+"""
+
+import json
+import keyword
+import re
+import sys
+import zoneinfo
+
+# Top-level modules a generated project imports (its own packages and its
+# dependencies). A slug with one of these names would shadow it.
+PROJECT_MODULES = frozenset(
+    {
+        "apps",
+        "asgiref",
+        "config",
+        "django",
+        "environ",
+        "gunicorn",
+        "honcho",
+        "manage",
+        "psycopg",
+        "pytest",
+        "pytest_django",
+        "temporal_app",
+        "temporalio",
+        "tests",
+        "whitenoise",
+    }
+)
+SHADOWED_MODULES = PROJECT_MODULES | frozenset(sys.stdlib_module_names)
+
+# PostgreSQL identifiers (the slug names the database) stop at 63 bytes.
+MAX_SLUG_LENGTH = 63
+# Temporal accepts longer names; these limits keep them usable in .env files,
+# shells, URLs and the Web UI.
+TASK_QUEUE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+NAMESPACE_PATTERN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,253}[A-Za-z0-9])?")
+
+
+def check_project_slug(slug: str) -> str | None:
+    """The slug names the directory, the database and the compose project."""
+    example = "Use a lower-case Python identifier such as 'my_project'."
+    if not slug:
+        return f"project_slug is empty. {example}"
+    if not (slug.isascii() and slug.isidentifier()):
+        return (
+            f"project_slug {slug!r} is not a valid Python identifier "
+            f"(letters, digits and underscores, not starting with a digit). {example}"
+        )
+    if slug != slug.lower():
+        return f"project_slug {slug!r} has upper-case letters. {example}"
+    if keyword.iskeyword(slug) or keyword.issoftkeyword(slug):
+        return f"project_slug {slug!r} is a Python keyword. {example}"
+    if slug in SHADOWED_MODULES:
+        return (
+            f"project_slug {slug!r} would shadow the {slug!r} module that "
+            f"Python, Django or Temporal code imports. {example}"
+        )
+    if len(slug) > MAX_SLUG_LENGTH:
+        return (
+            f"project_slug {slug[:20]!r}... is {len(slug)} characters long; "
+            f"the limit is {MAX_SLUG_LENGTH} (PostgreSQL names). {example}"
+        )
+    return None
+
+
+def check_task_queue(task_queue: str) -> str | None:
+    if TASK_QUEUE_PATTERN.fullmatch(task_queue):
+        return None
+    return (
+        f"task_queue {task_queue!r} is not a valid task queue name: use 1 to 200 "
+        "letters, digits, '.', '_' or '-', starting with a letter or digit, "
+        "such as 'my-project-tasks'."
+    )
+
+
+def check_temporal_namespace(namespace: str) -> str | None:
+    if NAMESPACE_PATTERN.fullmatch(namespace):
+        return None
+    return (
+        f"temporal_namespace {namespace!r} is not a valid namespace name: use 1 to "
+        "255 letters, digits, '.', '_' or '-', starting and ending with a letter "
+        "or digit, such as 'default' or 'my-project.a1b2c' (Temporal Cloud)."
+    )
+
+
+def check_timezone(name: str) -> str | None:
+    if name in zoneinfo.available_timezones():
+        return None
+    return (
+        f"timezone {name!r} is not an IANA time zone name: use one such as 'UTC' "
+        "or 'Europe/Berlin'."
+    )
+
+
+def check_single_line(variable: str, value: str) -> str | None:
+    """Free-text answers end up in TOML, YAML and Python strings."""
+    if "\n" in value or "\r" in value:
+        return f"{variable} must be a single line; got {value!r}."
+    return None
+
+
+def errors(answers: dict[str, str]) -> list[str]:
+    """Every problem with the answers, in the order the questions are asked."""
+    found = [
+        check_single_line("project_name", answers["project_name"]),
+        check_project_slug(answers["project_slug"]),
+        check_single_line("description", answers["description"]),
+        check_single_line("author_name", answers["author_name"]),
+        check_single_line("email", answers["email"]),
+        check_task_queue(answers["task_queue"]),
+        check_temporal_namespace(answers["temporal_namespace"]),
+        check_timezone(answers["timezone"]),
+    ]
+    return [message for message in found if message]
+
+
+def main() -> int:
+    # tojson escapes quotes and backslashes (and ' as \u0027), so any answer
+    # renders to a valid string literal here.
+    answers = json.loads(r'''{{ cookiecutter|tojson }}''')
+    problems = errors(answers)
+    for message in problems:
+        print(f"ERROR: {message}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """The project's user, set before the first migration as Django advises.
+
+    The two timestamps are written by Temporal activities
+    (apps.users.services), so the admin shows what the workflows did.
+    """
+
+    onboarded_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when onboarding processed the user."
+    )
+    last_processed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set each time a batch processed the user."
+    )
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username

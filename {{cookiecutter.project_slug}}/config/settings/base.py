@@ -1,0 +1,195 @@
+"""Settings shared by every environment, read from the environment.
+
+Values come from environment variables, and from a `.env` file in the project
+root when there is one (see `.env.example` for every variable).
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+# Variables already set in the environment win over the .env file. Tests never
+# read it: a developer's own configuration must not change what they test.
+if env.bool(
+    "DJANGO_READ_DOT_ENV_FILE",
+    default=env("DJANGO_SETTINGS_MODULE", default="") != "config.settings.test",
+):
+    env.read_env(BASE_DIR / ".env")
+
+# General
+# ------------------------------------------------------------------------------
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+TIME_ZONE = {{ cookiecutter.timezone|quoted }}
+LANGUAGE_CODE = "en-us"
+USE_I18N = True
+USE_TZ = True
+
+# Databases
+# ------------------------------------------------------------------------------
+DATABASES = {
+    "default": env.db(
+        "DATABASE_URL",
+{%- if cookiecutter.database == "postgresql" %}
+        default="postgres:///{{ cookiecutter.project_slug }}",
+{%- else %}
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+{%- endif %}
+    ),
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+{%- if cookiecutter.database == "sqlite" %}
+# SQLite serves the web process and the worker at once: write-ahead logging
+# lets readers and a writer work together, and IMMEDIATE transactions wait
+# for the write lock instead of failing with "database is locked".
+DATABASES["default"]["OPTIONS"] = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+{%- endif %}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# URLs and apps
+# ------------------------------------------------------------------------------
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "apps.users",
+    "temporal_app",
+]
+
+# Authentication
+# ------------------------------------------------------------------------------
+AUTH_USER_MODEL = "users.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation."
+        "UserAttributeSimilarityValidator"
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Middleware, templates and static files
+# ------------------------------------------------------------------------------
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+
+# Email
+# ------------------------------------------------------------------------------
+def mailer(backend: str) -> dict:
+    """A MAILERS entry for one of Django's email backends, options from the env."""
+    options = {}
+    if backend == "django.core.mail.backends.smtp.EmailBackend":
+        options = {
+            "host": env("EMAIL_HOST", default="localhost"),
+            "port": env.int("EMAIL_PORT", default=25),
+            "username": env("EMAIL_HOST_USER", default=""),
+            "password": env("EMAIL_HOST_PASSWORD", default=""),
+            "use_tls": env.bool("EMAIL_USE_TLS", default=False),
+        }
+    elif backend == "django.core.mail.backends.filebased.EmailBackend":
+        options = {
+            "file_path": env("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent_emails"))
+        }
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
+MAILERS = {
+    "default": mailer(
+        env(
+            "DJANGO_EMAIL_BACKEND",
+            default="django.core.mail.backends.smtp.EmailBackend",
+        )
+    )
+}
+DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="noreply@example.com")
+
+# Temporal
+# ------------------------------------------------------------------------------
+# Where the worker and the clients connect. The TEMPORAL_API_KEY and
+# TEMPORAL_TLS_* names are the ones Temporal's own tools and SDKs read.
+TEMPORAL_ADDRESS = env("TEMPORAL_ADDRESS", default="localhost:7233")
+TEMPORAL_NAMESPACE = env(
+    "TEMPORAL_NAMESPACE",
+    default={{ cookiecutter.temporal_namespace|quoted }},
+)
+TEMPORAL_TASK_QUEUE = env(
+    "TEMPORAL_TASK_QUEUE",
+    default={{ cookiecutter.task_queue|quoted }},
+)
+TEMPORAL_API_KEY = env("TEMPORAL_API_KEY", default="")
+# TLS is on when asked for, or when an API key or a client certificate is set.
+TEMPORAL_TLS = env.bool("TEMPORAL_TLS", default=False)
+TEMPORAL_TLS_CLIENT_CERT_PATH = env("TEMPORAL_TLS_CLIENT_CERT_PATH", default="")
+TEMPORAL_TLS_CLIENT_KEY_PATH = env("TEMPORAL_TLS_CLIENT_KEY_PATH", default="")
+TEMPORAL_TLS_SERVER_CA_CERT_PATH = env("TEMPORAL_TLS_SERVER_CA_CERT_PATH", default="")
+TEMPORAL_TLS_SERVER_NAME = env("TEMPORAL_TLS_SERVER_NAME", default="")
+# The worker: how many activities run at once, and how long in-flight
+# activities may take to finish after SIGTERM before they are cancelled.
+TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES = env.int(
+    "TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES", default=100
+)
+TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS = env.float(
+    "TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS", default=30
+)
+# How long the worker keeps retrying its first connection (the server may
+# still be starting, as with `make dev` or `docker compose up`).
+TEMPORAL_CONNECT_TIMEOUT_SECONDS = env.float(
+    "TEMPORAL_CONNECT_TIMEOUT_SECONDS", default=30
+)
+
+# Logging
+# ------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "console": {
+            "format": "%(asctime)s %(levelname)-8s %(name)s: %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "console"},
+    },
+    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+}

@@ -1,0 +1,22 @@
+"""Settings for the test suite (pytest uses them through `--ds`)."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+# A fixed key that is only ever used by tests: it protects nothing.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="tests-only-not-a-secret")
+{%- if cookiecutter.database == "sqlite" %}
+# A test database in a file (not in memory), so a worker process started by
+# the integration tests can use it too.
+DATABASES["default"]["TEST"] = {"NAME": BASE_DIR / ".test-db.sqlite3"}  # noqa: F405
+{%- endif %}
+
+# Fast, and fine for tests that never store a real password.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Django's test setup swaps every mailer for the locmem backend: sent emails
+# are kept in django.core.mail.outbox.
+
+# Not the development queue: a test never hands work to a `make dev` worker.
+TEMPORAL_TASK_QUEUE = env("TEMPORAL_TASK_QUEUE", default="test-tasks")

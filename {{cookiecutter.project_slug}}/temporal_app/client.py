@@ -1,0 +1,48 @@
+"""Connecting to Temporal with the project's settings.
+
+A Temporal client belongs to the event loop that created it: connect inside
+the loop that uses it, and do not keep one across `asyncio.run` or
+`async_to_sync` calls.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from temporalio.client import Client
+from temporalio.service import TLSConfig
+
+
+def tls_config() -> TLSConfig | bool:
+    """TLS from the TEMPORAL_TLS* settings: off, on, or mutual TLS."""
+
+    def read(path: str) -> bytes | None:
+        return Path(path).read_bytes() if path else None
+
+    client_cert = read(settings.TEMPORAL_TLS_CLIENT_CERT_PATH)
+    server_ca = read(settings.TEMPORAL_TLS_SERVER_CA_CERT_PATH)
+    wanted = (
+        settings.TEMPORAL_TLS
+        or bool(settings.TEMPORAL_API_KEY)
+        or client_cert is not None
+        or server_ca is not None
+    )
+    if not wanted:
+        return False
+    return TLSConfig(
+        client_cert=client_cert,
+        client_private_key=read(settings.TEMPORAL_TLS_CLIENT_KEY_PATH),
+        server_root_ca_cert=server_ca,
+        domain=settings.TEMPORAL_TLS_SERVER_NAME or None,
+    )
+
+
+async def connect(
+    *, address: str | None = None, namespace: str | None = None
+) -> Client:
+    """Connect to the configured Temporal service (or the one given)."""
+    return await Client.connect(
+        address or settings.TEMPORAL_ADDRESS,
+        namespace=namespace or settings.TEMPORAL_NAMESPACE,
+        api_key=settings.TEMPORAL_API_KEY or None,
+        tls=tls_config(),
+    )

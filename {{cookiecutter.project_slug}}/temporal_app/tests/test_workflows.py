@@ -1,0 +1,162 @@
+"""Workflows on Temporal's time-skipping test server: the 24-hour wait of the
+onboarding workflow passes in a moment, with the real activities and the test
+database, or with activities replaced by fakes of the same name."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from temporalio import activity
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+
+from temporal_app.activities import EmailPayload, UserProcessingPayload
+from temporal_app.worker import create_worker
+from temporal_app.workflows import (
+    BatchProcessingWorkflow,
+    BatchProcessingWorkflowInput,
+    OnboardingWorkflowInput,
+    UserOnboardingWorkflow,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def onboarding_input(user, **overrides) -> OnboardingWorkflowInput:
+    return OnboardingWorkflowInput(
+        user_id=user.pk, email=user.email, name=user.display_name, **overrides
+    )
+
+
+async def test_onboarding_sends_welcome_then_follow_up_a_day_later(
+    time_skipping_env, task_queue, user
+):
+    client = time_skipping_env.client
+    started_at = await time_skipping_env.get_current_time()
+
+    async with create_worker(client, task_queue=task_queue):
+        result = await client.execute_workflow(
+            UserOnboardingWorkflow.run,
+            onboarding_input(user),
+            id=f"onboarding-{user.pk}-{task_queue}",
+            task_queue=task_queue,
+        )
+
+    await user.arefresh_from_db()
+    assert result == {"status": "completed", "user_id": user.pk, "emails_sent": 2}
+    assert [message.subject for message in mail.outbox] == [
+        "Welcome!",
+        "How is it going?",
+    ]
+    assert all(message.to == ["ada@example.com"] for message in mail.outbox)
+    assert user.onboarded_at is not None
+    skipped = await time_skipping_env.get_current_time() - started_at
+    assert skipped >= timedelta(hours=24)
+
+
+async def test_onboarding_status_query_shows_the_durable_wait(
+    time_skipping_env, task_queue, user
+):
+    client = time_skipping_env.client
+    async with create_worker(client, task_queue=task_queue):
+        handle = await client.start_workflow(
+            UserOnboardingWorkflow.run,
+            onboarding_input(user),
+            id=f"onboarding-{user.pk}-{task_queue}",
+            task_queue=task_queue,
+        )
+        status = await handle.query(UserOnboardingWorkflow.status)
+        while status != "waiting to follow up":
+            await asyncio.sleep(0.05)
+            status = await handle.query(UserOnboardingWorkflow.status)
+
+        assert len(mail.outbox) == 1
+        await handle.result()
+        assert await handle.query(UserOnboardingWorkflow.status) == "completed"
+
+
+async def test_onboarding_with_fake_activities(time_skipping_env, task_queue):
+    """Fakes registered under the real names: the workflow alone is tested."""
+    calls = []
+
+    @activity.defn(name="process_user_activity")
+    async def fake_process_user(payload: UserProcessingPayload) -> dict:
+        calls.append(("process", payload.user_id, payload.action))
+        return {"status": "processed"}
+
+    @activity.defn(name="send_email_activity")
+    async def fake_send_email(payload: EmailPayload) -> dict:
+        calls.append(("email", payload.to, payload.subject))
+        return {"status": "sent"}
+
+    client = time_skipping_env.client
+    async with create_worker(
+        client, task_queue=task_queue, activities=[fake_process_user, fake_send_email]
+    ):
+        result = await client.execute_workflow(
+            UserOnboardingWorkflow.run,
+            OnboardingWorkflowInput(user_id=7, email="g@example.com", name="Grace"),
+            id=f"onboarding-7-{task_queue}",
+            task_queue=task_queue,
+        )
+
+    assert result["status"] == "completed"
+    assert calls == [
+        ("process", 7, "onboard"),
+        ("email", "g@example.com", "Welcome!"),
+        ("email", "g@example.com", "How is it going?"),
+    ]
+
+
+async def test_onboarding_fails_at_once_for_a_missing_user(
+    time_skipping_env, task_queue
+):
+    client = time_skipping_env.client
+    async with create_worker(client, task_queue=task_queue):
+        with pytest.raises(WorkflowFailureError) as raised:
+            await client.execute_workflow(
+                UserOnboardingWorkflow.run,
+                OnboardingWorkflowInput(
+                    user_id=999_999, email="x@example.com", name="X"
+                ),
+                id=f"onboarding-999999-{task_queue}",
+                task_queue=task_queue,
+            )
+
+    cause = raised.value.cause.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "UserNotFound"
+    assert mail.outbox == []
+
+
+async def test_batch_processes_users_in_chunks_and_reports_missing_ones(
+    time_skipping_env, task_queue, django_user_model
+):
+    users = await django_user_model.objects.abulk_create(
+        django_user_model(username=f"user{i}") for i in range(1200)
+    )
+    ids = [user.pk for user in users] + [999_998, 999_999]
+
+    client = time_skipping_env.client
+    async with create_worker(client, task_queue=task_queue):
+        result = await client.execute_workflow(
+            BatchProcessingWorkflow.run,
+            BatchProcessingWorkflowInput(
+                batch_id="nightly",
+                user_ids=ids,
+                chunk_size=500,
+                max_concurrent_chunks=2,
+            ),
+            id=f"batch-nightly-{task_queue}",
+            task_queue=task_queue,
+        )
+
+    assert result == {
+        "status": "completed",
+        "batch_id": "nightly",
+        "processed": 1200,
+        "failed_ids": [999_998, 999_999],
+    }
+    processed = django_user_model.objects.filter(last_processed_at__isnull=False)
+    assert await processed.acount() == 1200

@@ -1,0 +1,123 @@
+"""The worker: what it runs, and how it starts and stops.
+
+`create_worker` registers every workflow and activity of the project (tests
+use it too, so they run exactly what production runs). `WorkerRunner` owns
+the process lifecycle: connect (waiting for a server that is still starting),
+poll the task queue, and shut down gracefully on SIGTERM or SIGINT.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from .activities import (
+    process_user_activity,
+    process_user_chunk_activity,
+    send_email_activity,
+)
+from .client import connect
+from .interceptors import DjangoInterceptor
+from .workflows import BatchProcessingWorkflow, UserOnboardingWorkflow
+
+logger = logging.getLogger(__name__)
+
+WORKFLOWS = [UserOnboardingWorkflow, BatchProcessingWorkflow]
+ACTIVITIES = [send_email_activity, process_user_activity, process_user_chunk_activity]
+
+
+def create_worker(
+    client: Client,
+    *,
+    task_queue: str,
+    activities: Sequence[Callable] = ACTIVITIES,
+    max_concurrent_activities: int = 100,
+    graceful_shutdown_timeout: timedelta = timedelta(seconds=30),
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activities,
+        interceptors=[DjangoInterceptor()],
+        max_concurrent_activities=max_concurrent_activities,
+        graceful_shutdown_timeout=graceful_shutdown_timeout,
+    )
+
+
+class WorkerRunner:
+    """Run one worker until SIGTERM/SIGINT; a second signal forces the exit."""
+
+    def __init__(
+        self,
+        *,
+        address: str,
+        namespace: str,
+        task_queue: str,
+        max_concurrent_activities: int,
+        graceful_shutdown_seconds: float,
+        connect_timeout_seconds: float,
+    ) -> None:
+        self.address = address
+        self.namespace = namespace
+        self.task_queue = task_queue
+        self.max_concurrent_activities = max_concurrent_activities
+        self.graceful_shutdown = timedelta(seconds=graceful_shutdown_seconds)
+        self.connect_timeout_seconds = connect_timeout_seconds
+        self._worker: Worker | None = None
+        self._shutdown: asyncio.Task | None = None
+
+    def run(self) -> None:
+        asyncio.run(self.arun())
+
+    async def arun(self) -> None:
+        client = await self.connect()
+        self._worker = create_worker(
+            client,
+            task_queue=self.task_queue,
+            max_concurrent_activities=self.max_concurrent_activities,
+            graceful_shutdown_timeout=self.graceful_shutdown,
+        )
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.on_signal, sig)
+        logger.info(
+            "Worker polling task queue %r in namespace %r at %s",
+            self.task_queue,
+            self.namespace,
+            self.address,
+        )
+        await self._worker.run()
+        logger.info("Worker stopped")
+
+    async def connect(self) -> Client:
+        """Connect, retrying while the server starts up."""
+        deadline = time.monotonic() + self.connect_timeout_seconds
+        while True:
+            try:
+                return await connect(address=self.address, namespace=self.namespace)
+            except RuntimeError as error:  # the SDK's "failed client connect"
+                if time.monotonic() >= deadline:
+                    raise
+                logger.warning("Temporal not reachable yet (%s); retrying", error)
+                await asyncio.sleep(1)
+
+    def on_signal(self, sig: signal.Signals) -> None:
+        if self._shutdown is None:
+            logger.info(
+                "%s received: finishing in-flight activities (up to %s); "
+                "send it again to stop at once",
+                sig.name,
+                self.graceful_shutdown,
+            )
+            assert self._worker is not None
+            self._shutdown = asyncio.create_task(self._worker.shutdown())
+        else:
+            logger.warning("%s received again: exiting now", sig.name)
+            os._exit(128 + sig)
