@@ -58,9 +58,9 @@ def next_steps(answers: dict) -> str:
 
 
 def main() -> None:
-    # tojson escapes quotes and backslashes (and ' as \u0027), so any answer
-    # renders to a valid string literal here.
-    answers = json.loads(r'''{{ cookiecutter|tojson }}''')
+    # tojson escapes every quote and backslash inside the answers, so any
+    # answer renders to a valid string literal here.
+    answers = json.loads(r"""{{ cookiecutter|tojson }}""")
 
     if not answers["use_docker"]:
         remove("Dockerfile", ".dockerignore", "compose.yaml")

@@ -15,7 +15,8 @@ import sys
 import zoneinfo
 
 # Top-level modules a generated project imports (its own packages and its
-# dependencies). A slug with one of these names would shadow it.
+# dependencies), and the stdlib's `test` package, which stdlib_module_names
+# leaves out. A slug with one of these names would shadow it.
 PROJECT_MODULES = frozenset(
     {
         "apps",
@@ -31,6 +32,7 @@ PROJECT_MODULES = frozenset(
         "pytest_django",
         "temporal_app",
         "temporalio",
+        "test",
         "tests",
         "whitenoise",
     }
@@ -124,9 +126,9 @@ def errors(answers: dict[str, str]) -> list[str]:
 
 
 def main() -> int:
-    # tojson escapes quotes and backslashes (and ' as \u0027), so any answer
-    # renders to a valid string literal here.
-    answers = json.loads(r'''{{ cookiecutter|tojson }}''')
+    # tojson escapes every quote and backslash inside the answers, so any
+    # answer renders to a valid string literal here.
+    answers = json.loads(r"""{{ cookiecutter|tojson }}""")
     problems = errors(answers)
     for message in problems:
         print(f"ERROR: {message}", file=sys.stderr)

@@ -1,0 +1,36 @@
+# cookiecutter-django-temporal: the template's own commands. `make help` lists them.
+
+VENV := .venv
+BIN := $(VENV)/bin
+# The first Python >= 3.12 on PATH; override with `make test PYTHON=/path/to/python3.12`.
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
+# Where `make bake` writes the project, and extra cookiecutter arguments
+# (e.g. ARGS="--no-input use_docker=false").
+OUTPUT ?= baked
+ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install bake test lint
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed ## Create .venv with the template's tooling
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python >= 3.12 not found on PATH; install it or pass PYTHON=/path/to/python3.12" >&2; exit 1; }
+	"$(PYTHON)" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --group test
+	@touch $@
+
+bake: install ## Generate a project into ./baked (asks the questions)
+	$(BIN)/cookiecutter . --output-dir $(OUTPUT) $(ARGS)
+
+test: install ## Run the full test suite (bakes, lints and runs every generated suite)
+	$(BIN)/pytest -n auto
+
+lint: install ## Check the template's own Python code
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

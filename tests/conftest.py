@@ -1,0 +1,101 @@
+"""Fixtures of the template's suite: baking, and the virtualenv in which every
+generated project's own test suite runs."""
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import uv
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+# Where the shared virtualenv is kept between runs.
+CACHE_DIR = Path(
+    os.environ.get(
+        "TEMPLATE_TEST_CACHE", Path.home() / ".cache" / "cookiecutter-django-temporal"
+    )
+)
+# The answers whose project needs every package any combination needs.
+ALL_PACKAGES_ANSWERS = {"database": "postgresql"}
+
+
+@pytest.fixture(scope="session")
+def bake(cookies_session):
+    """bake(answers) -> the generated project's path, baked once per session.
+
+    Tests of one combination share its bake; they only read it (the generated
+    suite leaves nothing tracked behind).
+    """
+    baked: dict[str, Path] = {}
+
+    def bake(answers: dict) -> Path:
+        key = repr(sorted(answers.items()))
+        if key not in baked:
+            result = cookies_session.bake(
+                extra_context=answers, template=str(TEMPLATE_DIR)
+            )
+            assert result.exit_code == 0, result.exception
+            baked[key] = result.project_path
+        return baked[key]
+
+    return bake
+
+
+def project_requirements(project: Path) -> list[str]:
+    """Runtime and dev requirements of a generated project."""
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    return sorted(
+        pyproject["project"]["dependencies"] + pyproject["dependency-groups"]["dev"]
+    )
+
+
+@contextlib.contextmanager
+def file_lock(path: Path):
+    """One xdist worker builds while the others wait."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def generated_venv(bake) -> Path:
+    """A virtualenv with every generated project's dependencies, built once
+    per set of requirements and reused by later runs."""
+    if sys.version_info < (3, 12):  # noqa: UP036 (clear message for older Pythons)
+        pytest.fail("Generated projects need Python >= 3.12; run the suite with it")
+    requirements = project_requirements(bake(ALL_PACKAGES_ANSWERS))
+    key = hashlib.sha256("\n".join([sys.version, *requirements]).encode()).hexdigest()
+    venv = CACHE_DIR / f"venv-{key[:16]}"
+    with file_lock(CACHE_DIR / f"venv-{key[:16]}.lock"):
+        if not (venv / "ready").exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            uv_bin = uv.find_uv_bin()
+            subprocess.run(
+                [uv_bin, "venv", "--quiet", "--python", sys.executable, venv],
+                check=True,
+            )
+            python = venv / "bin" / "python"
+            subprocess.run(
+                [
+                    uv_bin,
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--python",
+                    python,
+                    *requirements,
+                ],
+                check=True,
+            )
+            (venv / "ready").touch()
+    return venv

@@ -1,0 +1,168 @@
+"""The hooks: their helpers as plain functions, and bad answers refused at
+bake time with a clear message and nothing left on disk."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from cookiecutter.exceptions import FailedHookException
+
+HOOKS_DIR = Path(__file__).resolve().parent.parent / "hooks"
+
+
+def load_hook(name: str):
+    spec = importlib.util.spec_from_file_location(name, HOOKS_DIR / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+pre_gen = load_hook("pre_gen_project")
+post_gen = load_hook("post_gen_project")
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["my_project", "shop", "a", "project2", "_private", "x" * 63],
+)
+def test_valid_slugs(slug):
+    assert pre_gen.check_project_slug(slug) is None
+
+
+# (answers, words the hook's message must contain)
+# fmt: off
+INVALID_ANSWERS = [
+    pytest.param({"project_slug": "class"}, ["'class'", "keyword"], id="slug-keyword"),
+    pytest.param({"project_slug": "match"}, ["'match'", "keyword"], id="slug-soft-keyword"),
+    pytest.param({"project_slug": "test"}, ["'test'", "shadow"], id="slug-stdlib-test"),
+    pytest.param({"project_slug": "json"}, ["'json'", "shadow"], id="slug-stdlib-json"),
+    pytest.param({"project_slug": "django"}, ["'django'", "shadow"], id="slug-django"),
+    pytest.param({"project_slug": "temporalio"}, ["'temporalio'", "shadow"], id="slug-temporalio"),
+    pytest.param({"project_slug": "config"}, ["'config'", "shadow"], id="slug-project-package"),
+    pytest.param({"project_slug": "2fast"}, ["'2fast'", "not a valid Python identifier"], id="slug-leading-digit"),
+    pytest.param({"project_slug": "my-project"}, ["'my-project'", "not a valid Python identifier"], id="slug-dash"),
+    pytest.param({"project_slug": "my project"}, ["'my project'", "not a valid Python identifier"], id="slug-space"),
+    pytest.param({"project_slug": "café"}, ["'café'", "not a valid Python identifier"], id="slug-non-ascii"),
+    pytest.param({"project_slug": "MyProject"}, ["'MyProject'", "upper-case"], id="slug-upper-case"),
+    pytest.param({"project_slug": "x" * 64}, ["64 characters", "limit is 63"], id="slug-too-long"),
+    pytest.param({"project_name": "123"}, ["'123'", "not a valid Python identifier"], id="slug-derived-from-digits"),
+    pytest.param({"task_queue": ""}, ["task_queue ''", "my-project-tasks"], id="queue-empty"),
+    pytest.param({"task_queue": "my tasks"}, ["task_queue 'my tasks'"], id="queue-space"),
+    pytest.param({"task_queue": "-tasks"}, ["task_queue '-tasks'"], id="queue-leading-dash"),
+    pytest.param({"task_queue": "q" * 201}, ["task_queue 'qqq"], id="queue-too-long"),
+    pytest.param({"temporal_namespace": ""}, ["temporal_namespace ''", "'default'"], id="namespace-empty"),
+    pytest.param({"temporal_namespace": "my ns"}, ["temporal_namespace 'my ns'"], id="namespace-space"),
+    pytest.param({"temporal_namespace": "ns-"}, ["temporal_namespace 'ns-'"], id="namespace-trailing-dash"),
+    pytest.param({"timezone": "Mars/Olympus"}, ["timezone 'Mars/Olympus'", "'UTC'"], id="timezone-unknown"),
+    pytest.param({"project_name": "Two\nlines", "project_slug": "two_lines"}, ["project_name must be a single line"], id="name-newline"),
+    pytest.param({"description": "a\rb"}, ["description must be a single line"], id="description-carriage-return"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("answers", "words"),
+    [
+        *INVALID_ANSWERS,
+        # At bake time cookiecutter itself refuses an empty directory name.
+        pytest.param({"project_slug": ""}, ["project_slug is empty"], id="slug-empty"),
+    ],
+)
+def test_invalid_answers_are_explained(answers, words):
+    defaults = {
+        "project_name": "My Project",
+        "project_slug": "my_project",
+        "description": "d",
+        "author_name": "a",
+        "email": "a@example.com",
+        "task_queue": "my-project-tasks",
+        "temporal_namespace": "default",
+        "timezone": "UTC",
+    }
+    if "project_name" in answers and "project_slug" not in answers:
+        answers = {**answers, "project_slug": answers["project_name"]}
+    messages = pre_gen.errors({**defaults, **answers})
+
+    assert len(messages) == 1
+    for word in words:
+        assert word in messages[0]
+
+
+@pytest.mark.parametrize(("answers", "words"), INVALID_ANSWERS)
+def test_invalid_answers_stop_the_bake_and_leave_nothing(
+    cookies, capfd, answers, words
+):
+    result = cookies.bake(extra_context=answers)
+
+    assert isinstance(result.exception, FailedHookException), result.exception
+    assert result.project_path is None or not result.project_path.exists()
+    output_dir = Path(cookies._new_output_dir()).parent
+    assert [p for p in output_dir.rglob("*") if p.is_file()] == []
+    stderr = capfd.readouterr().err
+    for word in words:
+        assert word in stderr
+
+
+def test_empty_slug_leaves_nothing(cookies):
+    result = cookies.bake(extra_context={"project_name": "", "project_slug": ""})
+
+    assert result.exit_code != 0
+    output_dir = Path(cookies._new_output_dir()).parent
+    assert [p for p in output_dir.rglob("*") if p.is_file()] == []
+
+
+def test_default_answers_pass_validation(cookies):
+    result = cookies.bake()
+
+    assert result.exit_code == 0, result.exception
+    assert result.project_path.name == "my_project"
+    assert result.context["task_queue"] == "my-project-tasks"
+
+
+def test_slug_is_derived_with_slugify(cookies):
+    result = cookies.bake(extra_context={"project_name": "Crème Brûlée Shop!"})
+
+    assert result.exit_code == 0, result.exception
+    assert result.context["project_slug"] == "creme_brulee_shop"
+    assert result.context["task_queue"] == "creme-brulee-shop-tasks"
+
+
+def test_remove_deletes_files_and_directories(tmp_path, monkeypatch):
+    monkeypatch.setattr(post_gen, "PROJECT_DIR", tmp_path)
+    (tmp_path / "compose.yaml").write_text("")
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / "kept.txt").write_text("")
+
+    post_gen.remove("compose.yaml", ".github", "never-existed")
+
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.txt"]
+
+
+@pytest.mark.parametrize(
+    ("no_color", "expect_escape"),
+    [pytest.param("1", False, id="NO_COLOR"), pytest.param("", True, id="colour")],
+)
+def test_style_respects_no_color(monkeypatch, no_color, expect_escape):
+    monkeypatch.setenv("NO_COLOR", no_color)
+    monkeypatch.setattr(post_gen.sys.stdout, "isatty", lambda: True)
+
+    assert ("\033[" in post_gen.style("hi", "1")) is expect_escape
+
+
+def test_env_file_is_private_and_has_a_fresh_secret(cookies):
+    first = cookies.bake().project_path / ".env"
+    second = cookies.bake().project_path / ".env"
+
+    assert first.stat().st_mode & 0o777 == 0o600
+
+    def secret(path):
+        line = next(
+            line
+            for line in path.read_text().splitlines()
+            if line.startswith("DJANGO_SECRET_KEY=")
+        )
+        return line.partition("=")[2]
+
+    assert len(secret(first)) >= 50
+    assert secret(first) != secret(second)
+    assert ".env\n" in (first.parent / ".gitignore").read_text()
