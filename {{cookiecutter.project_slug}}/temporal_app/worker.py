@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -74,7 +75,16 @@ class WorkerRunner:
         self._shutdown: asyncio.Task | None = None
 
     def run(self) -> None:
+        """Run the worker as this process's main job, then end the process."""
         asyncio.run(self.arun())
+        # The worker has stopped cleanly and every connection is closed. End
+        # the process here rather than in interpreter teardown: the SDK's
+        # native (Rust) threads can still be releasing Python objects then,
+        # which crashes the process (SIGSEGV) now and again.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
     async def arun(self) -> None:
         client = await self.connect()

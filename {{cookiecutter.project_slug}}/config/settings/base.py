@@ -192,4 +192,6 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "console"},
     },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # Django's own console handler would print its messages a second time.
+    "loggers": {"django": {"handlers": ["console"], "propagate": False}},
 }
