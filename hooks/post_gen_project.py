@@ -64,6 +64,8 @@ def main() -> None:
 
     if not answers["use_docker"]:
         remove("Dockerfile", ".dockerignore", "compose.yaml")
+    if not answers["use_docker"] or answers["temporal_server"] != "postgresql":
+        remove("docker")  # setup scripts of the compose Temporal server
     if answers["ci"] != "github":
         remove(".github")
     if not answers["use_pre_commit"]:

@@ -52,10 +52,10 @@ def check_project_slug(slug: str) -> str | None:
     example = "Use a lower-case Python identifier such as 'my_project'."
     if not slug:
         return f"project_slug is empty. {example}"
-    if not (slug.isascii() and slug.isidentifier()):
+    if not (slug.isascii() and slug.isidentifier() and slug[0].isalpha()):
         return (
-            f"project_slug {slug!r} is not a valid Python identifier "
-            f"(letters, digits and underscores, not starting with a digit). {example}"
+            f"project_slug {slug!r} is not a valid Python identifier starting "
+            f"with a letter (then letters, digits and underscores). {example}"
         )
     if slug != slug.lower():
         return f"project_slug {slug!r} has upper-case letters. {example}"

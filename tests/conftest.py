@@ -6,8 +6,10 @@ import fcntl
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -99,3 +101,48 @@ def generated_venv(bake) -> Path:
             )
             (venv / "ready").touch()
     return venv
+
+
+def postgres_bindir() -> Path | None:
+    """Where the machine's PostgreSQL server binaries are (initdb, pg_ctl)."""
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    if initdb := shutil.which("initdb"):
+        candidates.insert(0, Path(initdb).parent)
+    return next((path for path in candidates if (path / "pg_ctl").exists()), None)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """postgres://… of a throwaway cluster on a free port, removed afterwards.
+
+    PostgreSQL refuses to run as root, so as root the cluster runs as the
+    `postgres` system user, in a directory it owns.
+    """
+    bindir = postgres_bindir()
+    if bindir is None:
+        pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found")
+    as_root = os.geteuid() == 0
+    run_as = ["runuser", "-u", "postgres", "--"] if as_root else []
+    cluster = Path(tempfile.mkdtemp(prefix="template-tests-pg-"))
+    if as_root:
+        shutil.chown(cluster, "postgres")
+    data, port = cluster / "data", free_port()
+
+    def pg(*args: str) -> None:
+        subprocess.run([*run_as, *args], check=True, capture_output=True)
+
+    pg(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust")
+    options = f"-p {port} -k {cluster} -c listen_addresses=127.0.0.1 -c fsync=off"
+    pg(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l",
+       str(cluster / "log"), "-w", "start")  # fmt: skip
+    try:
+        yield f"postgres://postgres@127.0.0.1:{port}"
+    finally:
+        pg(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(cluster, ignore_errors=True)

