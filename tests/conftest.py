@@ -107,7 +107,7 @@ def postgres_bindir() -> Path | None:
     """Where the machine's PostgreSQL server binaries are (initdb, pg_ctl)."""
     candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
     if initdb := shutil.which("initdb"):
-        candidates.insert(0, Path(initdb).parent)
+        candidates.insert(0, Path(initdb).resolve().parent)
     return next((path for path in candidates if (path / "pg_ctl").exists()), None)
 
 

@@ -3,6 +3,7 @@ renders completely, parses, lints, validates, passes Django's checks, holds
 the files of the chosen options and no others, and its own test suite passes
 (against PostgreSQL where chosen)."""
 
+import hashlib
 import json
 import os
 import re
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CACHE_DIR, TEMPLATE_DIR
+from conftest import CACHE_DIR, TEMPLATE_DIR, postgres_bindir
 
 # Every value of every variable, and the pairs that interact:
 # database x temporal_server x use_docker, compose services x each other.
@@ -92,12 +93,16 @@ def output(result: subprocess.CompletedProcess) -> str:
 
 @pytest.fixture
 def database_env(answers, request) -> dict:
-    """DATABASE_URL for the project's Django: a database of its own on the
-    session's PostgreSQL, or the project's default SQLite."""
+    """DATABASE_URL for the project's Django: the session's PostgreSQL, with a
+    database name of the test's own (its test database is `test_<name>`), or
+    the project's default SQLite."""
     if answers["database"] != "postgresql":
         return {}
-    name = re.sub(r"\W+", "_", request.node.callspec.id).strip("_")[:40].lower()
+    name = "test_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16]
     base = request.getfixturevalue("postgres_url")
+    subprocess.run(
+        [postgres_bindir() / "createdb", "--maintenance-db", base, name], check=True
+    )
     return {"DATABASE_URL": f"{base}/{name}"}
 
 

@@ -9,7 +9,9 @@ import sysconfig
 import uuid
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connections
 from temporalio.testing import WorkflowEnvironment
 
 
@@ -26,6 +28,15 @@ async def time_skipping_env():
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture(autouse=True)
+async def close_async_orm_connections():
+    """Async ORM calls in tests (`acreate`, `acount`...) run on asgiref's
+    shared thread, whose database connection Django's test teardown does not
+    see; close it after each test, or dropping the test database fails."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

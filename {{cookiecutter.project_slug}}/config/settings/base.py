@@ -7,9 +7,6 @@ root when there is one (see `.env.example` for every variable).
 from pathlib import Path
 
 import environ
-{%- if cookiecutter.database == "postgresql" %}
-from psycopg_pool import ConnectionPool
-{%- endif %}
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -54,19 +51,13 @@ DATABASES["default"]["OPTIONS"] = {
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 }
 {%- else %}
-# psycopg's connection pool. Each Temporal activity runs its database work on
-# a thread of its own and closes its connection when it ends (see
-# temporal_app.interceptors): with the pool, closing hands the connection
-# back instead of ending it. `check` replaces connections that went stale
-# (a database restart) before handing them out.
-DATABASES["default"]["OPTIONS"] = {
-    "pool": {
-        "min_size": 1,
-        "max_size": env.int("DJANGO_DB_POOL_MAX_SIZE", default=10),
-        "timeout": 30,
-        "check": ConnectionPool.check_connection,
-    },
-}
+# The web process may keep a connection for CONN_MAX_AGE seconds (checked
+# before reuse); the worker closes each activity's connection when the
+# activity ends (temporal_app.interceptors). An unreachable server fails a
+# connection attempt after 10 s rather than hanging it.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["OPTIONS"] = {"connect_timeout": 10}
 {%- endif %}
 
 # URLs and apps
