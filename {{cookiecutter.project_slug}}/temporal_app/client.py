@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
 
@@ -37,12 +38,20 @@ def tls_config() -> TLSConfig | bool:
 
 
 async def connect(
-    *, address: str | None = None, namespace: str | None = None
+    *,
+    address: str | None = None,
+    namespace: str | None = None,
+    runtime: Runtime | None = None,
 ) -> Client:
-    """Connect to the configured Temporal service (or the one given)."""
+    """Connect to the configured Temporal service (or the one given).
+
+    `runtime` carries the SDK's telemetry settings (the worker passes one
+    that exports Prometheus metrics); the default is the SDK's own.
+    """
     return await Client.connect(
         address or settings.TEMPORAL_ADDRESS,
         namespace=namespace or settings.TEMPORAL_NAMESPACE,
         api_key=settings.TEMPORAL_API_KEY or None,
         tls=tls_config(),
+        runtime=runtime,
     )
