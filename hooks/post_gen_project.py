@@ -43,16 +43,91 @@ def style(text: str, code: str) -> str:
     return f"\033[{code}m{text}\033[0m"
 
 
+# How the summary names the choices.
+DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+TEMPORAL_SERVERS = {
+    "dev-server": "Temporal dev server",
+    "postgresql": "Temporal server on PostgreSQL",
+}
+CI_SERVICES = {"github": "GitHub Actions"}
+
+
+def summary(answers: dict) -> list[str]:
+    """What was generated: the options chosen, one short line each."""
+    compose = "no"
+    if answers["use_docker"]:
+        services = [TEMPORAL_SERVERS[answers["temporal_server"]]]
+        if answers["use_temporal_ui"]:
+            services.append("Temporal UI")
+        if answers["use_mailpit"]:
+            services.append("Mailpit")
+        compose = ", ".join(services)
+    rows = [
+        ("Python", f"{answers['python_version']} or later"),
+        ("database", DATABASES[answers["database"]]),
+        ("task queue", answers["task_queue"]),
+        ("namespace", answers["temporal_namespace"]),
+        ("Docker Compose", compose),
+        ("CI", CI_SERVICES.get(answers["ci"], "none")),
+        ("pre-commit", "yes" if answers["use_pre_commit"] else "no"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    return [f"  {label.ljust(width)}  {value}" for label, value in rows]
+
+
+def commands(answers: dict) -> list[str]:
+    """The next commands for the options chosen, each under what it does."""
+    slug = answers["project_slug"]
+    docker = answers["use_docker"]
+
+    def command(text: str) -> str:
+        return style(f"     {text}", "1")
+
+    lines = [
+        "  1. Run Temporal (UI on http://localhost:8080), the worker and Django"
+        " (http://localhost:8000):",
+        command(f"cd {slug} && make dev"),
+    ]
+    if answers["database"] == "postgresql":
+        lines.insert(
+            1,
+            f"     (make dev needs a PostgreSQL server with a database named {slug},"
+            " or DATABASE_URL in .env)",
+        )
+    if docker:
+        lines += [
+            "     or with Docker Compose:",
+            command(f"cd {slug} && docker compose up"),
+        ]
+    lines += [
+        f"  2. In another terminal in ./{slug}, create an admin user for"
+        " http://localhost:8000/admin/:",
+        command("make superuser"),
+    ]
+    if docker:
+        lines += [
+            "     or with Docker Compose:",
+            command("docker compose run --rm web python manage.py createsuperuser"),
+        ]
+    lines += ["  3. Run the tests:", command("make test")]
+    if answers["use_pre_commit"]:
+        lines += [
+            "  4. Check every commit with pre-commit:",
+            command("git init && .venv/bin/pre-commit install"),
+        ]
+    return lines
+
+
 def next_steps(answers: dict) -> str:
     slug = answers["project_slug"]
     lines = [
         style(f"Created {answers['project_name']} in ./{slug}", "1;32"),
+        *summary(answers),
         "",
-        "Run it without Docker (Temporal UI on http://localhost:8080, Django on :8000):",
-        style(f"  cd {slug} && make dev", "1"),
+        style("Next steps", "1;36"),
+        *commands(answers),
         "",
-        "Run its tests:",
-        style("  make test", "1"),
+        f"README.md in ./{slug} tells the rest.",
     ]
     return "\n".join(lines)
 

@@ -167,3 +167,115 @@ def test_env_file_is_private_and_has_a_fresh_secret(cookies):
     assert len(secret(first)) >= 50
     assert secret(first) != secret(second)
     assert ".env\n" in (first.parent / ".gitignore").read_text()
+
+
+# The post-generation hook's closing message: what was generated, what to run.
+ANSWERS = {
+    "project_name": "My Project",
+    "project_slug": "my_project",
+    "python_version": "3.13",
+    "database": "sqlite",
+    "task_queue": "my-project-tasks",
+    "temporal_namespace": "default",
+    "use_docker": True,
+    "temporal_server": "dev-server",
+    "use_temporal_ui": True,
+    "use_mailpit": True,
+    "ci": "github",
+    "use_pre_commit": True,
+}
+
+
+@pytest.fixture
+def plain_output(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+def test_summary_names_every_choice(plain_output):
+    lines = post_gen.summary({**ANSWERS, "temporal_server": "postgresql"})
+
+    assert lines == [
+        "  Python          3.13 or later",
+        "  database        SQLite",
+        "  task queue      my-project-tasks",
+        "  namespace       default",
+        "  Docker Compose  Temporal server on PostgreSQL, Temporal UI, Mailpit",
+        "  CI              GitHub Actions",
+        "  pre-commit      yes",
+    ]
+
+
+def test_summary_without_docker_leaves_out_compose_services(plain_output):
+    lines = post_gen.summary({**ANSWERS, "use_docker": False, "ci": "none"})
+
+    assert "  Docker Compose  no" in lines
+    assert "  CI              none" in lines
+    assert not any("Mailpit" in line or "Temporal UI" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("answers", "present", "absent"),
+    [
+        pytest.param(
+            {"use_docker": False, "use_pre_commit": False},
+            ["cd my_project && make dev", "make superuser", "make test"],
+            ["docker compose", "pre-commit", "PostgreSQL"],
+            id="no-docker",
+        ),
+        pytest.param(
+            {},
+            [
+                "cd my_project && make dev",
+                "cd my_project && docker compose up",
+                "docker compose run --rm web python manage.py createsuperuser",
+                "git init && .venv/bin/pre-commit install",
+            ],
+            ["PostgreSQL"],
+            id="docker-pre-commit",
+        ),
+        pytest.param(
+            {"database": "postgresql", "use_docker": False},
+            ["a PostgreSQL server with a database named my_project", "DATABASE_URL"],
+            ["docker compose"],
+            id="postgresql",
+        ),
+    ],
+)
+def test_next_commands_follow_the_options(plain_output, answers, present, absent):
+    text = "\n".join(post_gen.commands({**ANSWERS, **answers}))
+
+    for words in present:
+        assert words in text
+    for words in absent:
+        assert words not in text
+
+
+def test_next_steps_are_coloured_on_a_terminal(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setattr(post_gen.sys.stdout, "isatty", lambda: True)
+
+    text = post_gen.next_steps(ANSWERS)
+
+    assert "\033[1;32mCreated My Project in ./my_project\033[0m" in text
+    assert "\033[1m     cd my_project && make dev\033[0m" in text
+
+
+def test_next_steps_are_plain_with_no_color(plain_output, monkeypatch):
+    monkeypatch.setattr(post_gen.sys.stdout, "isatty", lambda: True)
+
+    text = post_gen.next_steps(ANSWERS)
+
+    assert "\033[" not in text
+    assert text.startswith("Created My Project in ./my_project\n")
+    assert "Next steps" in text
+
+
+def test_bake_prints_the_summary_and_next_steps(cookies, capfd):
+    result = cookies.bake(extra_context={"use_docker": False})
+
+    assert result.exit_code == 0, result.exception
+    out = capfd.readouterr().out
+    assert "Created My Project in ./my_project" in out
+    assert "Docker Compose  no" in out
+    assert "cd my_project && make dev" in out
+    assert "docker compose" not in out
