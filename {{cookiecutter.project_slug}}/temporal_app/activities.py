@@ -3,7 +3,7 @@
 Activities run on the worker, outside Django's request cycle. They are async
 functions, and their synchronous ORM and email work runs through
 `sync_to_async`. The worker's interceptor (temporal_app.interceptors) gives
-each activity its own thread for that work and closes stale database
+each activity its own thread for that work and closes its database
 connections around it.
 
 Temporal may run an activity more than once (a retry, a worker crash), so
@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.mail import send_mail
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from apps.users.services import UnknownActionError, apply_user_action
+from apps.users.services import UnknownNameError, apply_user_action, user_ids_page
+
+from .services import send_email_once
 
 
 @dataclass
@@ -28,6 +29,9 @@ class EmailPayload:
     subject: str
     body: str
     from_email: str | None = None
+    # Same key, same email: a retry of an email already sent does nothing.
+    # Workflows derive it from their id; empty means "always send".
+    idempotency_key: str = ""
 
 
 @dataclass
@@ -44,22 +48,32 @@ class UserChunkPayload:
     action: str = "process"
 
 
+@dataclass
+class UserPagePayload:
+    """A page of a named selection's user ids, after `after_id`."""
+
+    selection: str
+    after_id: int
+    limit: int
+
+
 @activity.defn
 async def send_email_activity(payload: EmailPayload) -> dict:
-    """Send one email through Django's configured email backend."""
-    await sync_to_async(send_mail)(
+    """Send one email through Django's configured email backend, once."""
+    sent_now = await sync_to_async(send_email_once)(
+        to=payload.to,
         subject=payload.subject,
-        message=payload.body,
+        body=payload.body,
         from_email=payload.from_email or settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[payload.to],
+        idempotency_key=payload.idempotency_key,
     )
-    return {"status": "sent", "to": payload.to}
+    return {"status": "sent", "to": payload.to, "already_sent": not sent_now}
 
 
 @activity.defn
 async def process_user_activity(payload: UserProcessingPayload) -> dict:
     """Apply an action (see apps.users.services.USER_ACTIONS) to one user."""
-    missing = await _apply([payload.user_id], payload.action)
+    missing = await _apply_user_action([payload.user_id], payload.action)
     if missing:
         # Retrying cannot make a deleted user reappear: fail the workflow step.
         raise ApplicationError(
@@ -70,17 +84,46 @@ async def process_user_activity(payload: UserProcessingPayload) -> dict:
     return {"status": "processed", "user_id": payload.user_id, "action": payload.action}
 
 
+# Users per bulk update inside a chunk; the chunk heartbeats after each.
+HEARTBEAT_EVERY = 250
+
+
 @activity.defn
 async def process_user_chunk_activity(payload: UserChunkPayload) -> dict:
-    """Apply an action to many users at once; report the ids that are missing."""
-    missing = await _apply(payload.user_ids, payload.action)
-    return {"processed": len(payload.user_ids) - len(missing), "failed_ids": missing}
+    """Apply an action to many users; report the ids that are missing.
+
+    It heartbeats its progress after each slice of users, so a worker that
+    dies mid-chunk is noticed within the heartbeat timeout, and the retry
+    resumes after the last slice reported.
+    """
+    done, missing = 0, []
+    if details := activity.info().heartbeat_details:
+        done, missing = details[0]["done"], details[0]["failed_ids"]
+    ids = payload.user_ids
+    for start in range(done, len(ids), HEARTBEAT_EVERY):
+        piece = ids[start : start + HEARTBEAT_EVERY]
+        missing += await _apply_user_action(piece, payload.action)
+        activity.heartbeat({"done": start + len(piece), "failed_ids": missing})
+    return {"processed": len(ids) - len(missing), "failed_ids": missing}
 
 
-async def _apply(user_ids: list[int], action: str) -> list[int]:
+@activity.defn
+async def fetch_user_ids_activity(payload: UserPagePayload) -> list[int]:
+    """The next page of a selection's user ids (see USER_SELECTIONS)."""
+    try:
+        return await sync_to_async(user_ids_page)(
+            payload.selection, after_id=payload.after_id, limit=payload.limit
+        )
+    except UnknownNameError as error:
+        raise ApplicationError(
+            str(error), type="UnknownSelection", non_retryable=True
+        ) from error
+
+
+async def _apply_user_action(user_ids: list[int], action: str) -> list[int]:
     try:
         return await sync_to_async(apply_user_action)(user_ids, action)
-    except UnknownActionError as error:
+    except UnknownNameError as error:
         raise ApplicationError(
             str(error), type="UnknownAction", non_retryable=True
         ) from error

@@ -6,5 +6,6 @@ class TemporalAppConfig(AppConfig):
     verbose_name = "Temporal workflows"
 
     def ready(self) -> None:
-        # Registers the system checks that validate the TEMPORAL_* settings.
-        from . import checks  # noqa: F401
+        # System checks of the TEMPORAL_* settings, and the signal that starts
+        # onboarding for new users.
+        from . import checks, signals  # noqa: F401

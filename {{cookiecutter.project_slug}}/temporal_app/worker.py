@@ -16,9 +16,11 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from .activities import (
+    fetch_user_ids_activity,
     process_user_activity,
     process_user_chunk_activity,
     send_email_activity,
@@ -30,7 +32,12 @@ from .workflows import BatchProcessingWorkflow, UserOnboardingWorkflow
 logger = logging.getLogger(__name__)
 
 WORKFLOWS = [UserOnboardingWorkflow, BatchProcessingWorkflow]
-ACTIVITIES = [send_email_activity, process_user_activity, process_user_chunk_activity]
+ACTIVITIES = [
+    send_email_activity,
+    process_user_activity,
+    process_user_chunk_activity,
+    fetch_user_ids_activity,
+]
 
 
 def create_worker(
@@ -39,6 +46,7 @@ def create_worker(
     task_queue: str,
     activities: Sequence[Callable] = ACTIVITIES,
     max_concurrent_activities: int = 100,
+    max_concurrent_workflow_tasks: int = 100,
     graceful_shutdown_timeout: timedelta = timedelta(seconds=30),
 ) -> Worker:
     return Worker(
@@ -48,7 +56,20 @@ def create_worker(
         activities=activities,
         interceptors=[DjangoInterceptor()],
         max_concurrent_activities=max_concurrent_activities,
+        max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
         graceful_shutdown_timeout=graceful_shutdown_timeout,
+    )
+
+
+def telemetry_runtime(metrics_bind_address: str) -> Runtime | None:
+    """A runtime exporting the SDK's metrics for Prometheus on the given
+    host:port (scraped at /metrics), or None for the SDK's default."""
+    if not metrics_bind_address:
+        return None
+    return Runtime(
+        telemetry=TelemetryConfig(
+            metrics=PrometheusConfig(bind_address=metrics_bind_address)
+        )
     )
 
 
@@ -62,15 +83,19 @@ class WorkerRunner:
         namespace: str,
         task_queue: str,
         max_concurrent_activities: int,
+        max_concurrent_workflow_tasks: int,
         graceful_shutdown_seconds: float,
         connect_timeout_seconds: float,
+        metrics_bind_address: str = "",
     ) -> None:
         self.address = address
         self.namespace = namespace
         self.task_queue = task_queue
         self.max_concurrent_activities = max_concurrent_activities
+        self.max_concurrent_workflow_tasks = max_concurrent_workflow_tasks
         self.graceful_shutdown = timedelta(seconds=graceful_shutdown_seconds)
         self.connect_timeout_seconds = connect_timeout_seconds
+        self.metrics_bind_address = metrics_bind_address
         self._worker: Worker | None = None
         self._shutdown: asyncio.Task | None = None
 
@@ -92,6 +117,7 @@ class WorkerRunner:
             client,
             task_queue=self.task_queue,
             max_concurrent_activities=self.max_concurrent_activities,
+            max_concurrent_workflow_tasks=self.max_concurrent_workflow_tasks,
             graceful_shutdown_timeout=self.graceful_shutdown,
         )
         loop = asyncio.get_running_loop()
@@ -109,9 +135,16 @@ class WorkerRunner:
     async def connect(self) -> Client:
         """Connect, retrying while the server starts up."""
         deadline = time.monotonic() + self.connect_timeout_seconds
+        runtime = telemetry_runtime(self.metrics_bind_address)
+        if runtime:
+            logger.info(
+                "Prometheus metrics on http://%s/metrics", self.metrics_bind_address
+            )
         while True:
             try:
-                return await connect(address=self.address, namespace=self.namespace)
+                return await connect(
+                    address=self.address, namespace=self.namespace, runtime=runtime
+                )
             except RuntimeError as error:  # the SDK's "failed client connect"
                 if time.monotonic() >= deadline:
                     raise

@@ -1,5 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from temporal_app.starters import (
+    MAX_BATCH_IDS,
+    BatchTooLargeError,
+    start_batch,
+    start_onboarding,
+)
 
 from .models import User
 
@@ -12,3 +19,26 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets,
         ("Workflows", {"fields": ["onboarded_at", "last_processed_at"]}),
     ]
+    actions = ["start_onboarding", "start_batch"]
+
+    @admin.action(description="Start onboarding for the selected users")
+    def start_onboarding(self, request, queryset):
+        users = list(queryset.exclude(email=""))
+        for user in users:
+            start_onboarding(user)
+        self.message_user(
+            request,
+            f"Onboarding started for {len(users)} users (users without an "
+            "email address are skipped; a user is onboarded only once).",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Process the selected users in a batch")
+    def start_batch(self, request, queryset):
+        user_ids = list(queryset.values_list("pk", flat=True)[: MAX_BATCH_IDS + 1])
+        try:
+            workflow_id = start_batch(user_ids=user_ids)
+        except BatchTooLargeError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(request, f"Batch {workflow_id} started.", messages.SUCCESS)

@@ -171,10 +171,14 @@ TEMPORAL_TLS_CLIENT_CERT_PATH = env("TEMPORAL_TLS_CLIENT_CERT_PATH", default="")
 TEMPORAL_TLS_CLIENT_KEY_PATH = env("TEMPORAL_TLS_CLIENT_KEY_PATH", default="")
 TEMPORAL_TLS_SERVER_CA_CERT_PATH = env("TEMPORAL_TLS_SERVER_CA_CERT_PATH", default="")
 TEMPORAL_TLS_SERVER_NAME = env("TEMPORAL_TLS_SERVER_NAME", default="")
-# The worker: how many activities run at once, and how long in-flight
-# activities may take to finish after SIGTERM before they are cancelled.
+# The worker: how many activities and workflow tasks run at once, and how
+# long in-flight activities may take to finish after SIGTERM before they are
+# cancelled.
 TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES = env.int(
     "TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES", default=100
+)
+TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS = env.int(
+    "TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", default=100
 )
 TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS = env.float(
     "TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS", default=30
@@ -184,6 +188,15 @@ TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS = env.float(
 TEMPORAL_CONNECT_TIMEOUT_SECONDS = env.float(
     "TEMPORAL_CONNECT_TIMEOUT_SECONDS", default=30
 )
+# host:port where the worker serves the SDK's Prometheus metrics (/metrics);
+# empty: no metrics endpoint.
+TEMPORAL_METRICS_BIND_ADDRESS = env("TEMPORAL_METRICS_BIND_ADDRESS", default="")
+# Start the user_onboarding workflow when a user is created (after commit).
+TEMPORAL_START_ONBOARDING_ON_SIGNUP = env.bool(
+    "TEMPORAL_START_ONBOARDING_ON_SIGNUP", default=True
+)
+# Where people look at workflows: management commands print links into it.
+TEMPORAL_UI_URL = env("TEMPORAL_UI_URL", default="http://localhost:8080")
 
 # Logging
 # ------------------------------------------------------------------------------

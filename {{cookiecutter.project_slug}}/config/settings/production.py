@@ -28,3 +28,7 @@ STORAGES = {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
     },
 }
+
+# Logs: one JSON object per line, with the workflow and activity context that
+# Temporal's loggers attach (see config/logging.py).
+LOGGING["formatters"]["console"] = {"()": "config.logging.JsonFormatter"}  # noqa: F405

@@ -20,3 +20,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Not the development queue: a test never hands work to a `make dev` worker.
 TEMPORAL_TASK_QUEUE = env("TEMPORAL_TASK_QUEUE", default="test-tasks")
+# Tests that create users start no workflow, unless they ask for it.
+TEMPORAL_START_ONBOARDING_ON_SIGNUP = env.bool(
+    "TEMPORAL_START_ONBOARDING_ON_SIGNUP", default=False
+)

@@ -1,6 +1,8 @@
 """Activities run directly, as the seed README shows, and in Temporal's
 ActivityEnvironment, against the test database and the locmem email backend."""
 
+import dataclasses
+
 import pytest
 from django.core import mail
 from temporalio.exceptions import ApplicationError
@@ -9,11 +11,14 @@ from temporalio.testing import ActivityEnvironment
 from temporal_app.activities import (
     EmailPayload,
     UserChunkPayload,
+    UserPagePayload,
     UserProcessingPayload,
+    fetch_user_ids_activity,
     process_user_activity,
     process_user_chunk_activity,
     send_email_activity,
 )
+from temporal_app.models import EmailDelivery
 
 # Activities do their ORM work on another thread, which only sees committed rows.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,10 +29,46 @@ async def test_send_email_uses_django_email_backend():
         EmailPayload(to="test@example.com", subject="Test", body="Test message")
     )
 
-    assert result == {"status": "sent", "to": "test@example.com"}
+    assert result["status"] == "sent"
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["test@example.com"]
     assert mail.outbox[0].subject == "Test"
+
+
+async def test_send_email_twice_with_one_key_sends_once():
+    """As when Temporal retries the activity after it already sent."""
+    payload = EmailPayload(
+        to="a@example.com", subject="Hi", body="B", idempotency_key="onboarding-1/hi"
+    )
+
+    first = await ActivityEnvironment().run(send_email_activity, payload)
+    retry = await ActivityEnvironment().run(send_email_activity, payload)
+
+    assert len(mail.outbox) == 1
+    assert (first["already_sent"], retry["already_sent"]) == (False, True)
+    assert await EmailDelivery.objects.filter(
+        idempotency_key="onboarding-1/hi"
+    ).aexists()
+
+
+async def test_a_failed_send_is_not_recorded(monkeypatch):
+    """The delivery record commits only with a successful send, so a retry
+    after a failure sends."""
+
+    def broken_send(*args, **kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr("temporal_app.services.send_mail", broken_send)
+    payload = EmailPayload(
+        to="a@example.com", subject="S", body="B", idempotency_key="k"
+    )
+    with pytest.raises(ConnectionRefusedError):
+        await ActivityEnvironment().run(send_email_activity, payload)
+    monkeypatch.undo()
+
+    await ActivityEnvironment().run(send_email_activity, payload)
+
+    assert len(mail.outbox) == 1
 
 
 async def test_send_email_defaults_to_the_project_sender(settings):
@@ -90,3 +131,51 @@ async def test_process_user_chunk_reports_missing_users(django_user_model):
         await django_user_model.objects.filter(last_processed_at__isnull=False).acount()
         == 3
     )
+
+
+async def test_process_user_chunk_heartbeats_and_resumes(django_user_model):
+    """A retry after a worker crash resumes after the last slice reported."""
+    users = await django_user_model.objects.abulk_create(
+        django_user_model(username=f"user{i}") for i in range(600)
+    )
+    ids = [user.pk for user in users]
+    env = ActivityEnvironment()
+    heartbeats = []
+    env.on_heartbeat = heartbeats.append
+    # The first attempt reported the first 500 users done before it died.
+    env.info = dataclasses.replace(
+        env.info, heartbeat_details=[{"done": 500, "failed_ids": [7]}]
+    )
+
+    result = await env.run(process_user_chunk_activity, UserChunkPayload(user_ids=ids))
+
+    assert result == {"processed": 599, "failed_ids": [7]}
+    assert heartbeats == [{"done": 600, "failed_ids": [7]}]
+    processed = django_user_model.objects.filter(last_processed_at__isnull=False)
+    assert await processed.acount() == 100  # only the users after the 500th
+
+
+async def test_fetch_user_ids_pages_a_selection_in_id_order(django_user_model):
+    users = await django_user_model.objects.abulk_create(
+        django_user_model(username=f"user{i}", is_active=i % 2 == 0) for i in range(6)
+    )
+    active = [user.pk for user in users if user.is_active]
+
+    first = await ActivityEnvironment().run(
+        fetch_user_ids_activity, UserPagePayload("active", after_id=0, limit=2)
+    )
+    rest = await ActivityEnvironment().run(
+        fetch_user_ids_activity, UserPagePayload("active", after_id=first[-1], limit=2)
+    )
+
+    assert first + rest == active
+
+
+async def test_fetch_user_ids_rejects_an_unknown_selection():
+    with pytest.raises(ApplicationError) as raised:
+        await ActivityEnvironment().run(
+            fetch_user_ids_activity, UserPagePayload("everyone", after_id=0, limit=10)
+        )
+
+    assert raised.value.type == "UnknownSelection"
+    assert raised.value.non_retryable

@@ -130,33 +130,97 @@ async def test_onboarding_fails_at_once_for_a_missing_user(
     assert mail.outbox == []
 
 
-async def test_batch_processes_users_in_chunks_and_reports_missing_ones(
-    time_skipping_env, task_queue, django_user_model
+async def test_onboarding_follow_up_can_be_cancelled(
+    time_skipping_env, task_queue, user
 ):
-    users = await django_user_model.objects.abulk_create(
+    client = time_skipping_env.client
+    async with create_worker(client, task_queue=task_queue):
+        handle = await client.start_workflow(
+            UserOnboardingWorkflow.run,
+            onboarding_input(user),
+            id=f"onboarding-{user.pk}-{task_queue}",
+            task_queue=task_queue,
+        )
+        while (
+            await handle.query(UserOnboardingWorkflow.status) != "waiting to follow up"
+        ):
+            await asyncio.sleep(0.05)
+        await handle.signal(UserOnboardingWorkflow.cancel_follow_up)
+        result = await handle.result()
+
+    assert result["emails_sent"] == 1
+    assert [message.subject for message in mail.outbox] == ["Welcome!"]
+
+
+@pytest.fixture
+def users(django_user_model):
+    """1,200 users, created in bulk."""
+    return django_user_model.objects.bulk_create(
         django_user_model(username=f"user{i}") for i in range(1200)
     )
-    ids = [user.pk for user in users] + [999_998, 999_999]
+
+
+def batch_input(**fields) -> BatchProcessingWorkflowInput:
+    return BatchProcessingWorkflowInput(
+        **{"batch_id": "nightly", "chunk_size": 100, "max_concurrent_chunks": 3}
+        | fields
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "runs"),
+    [
+        pytest.param({}, 1, id="ids-one-run"),
+        pytest.param({"chunks_per_run": 5}, 3, id="ids-continue-as-new"),
+        pytest.param({"selection": "all"}, 1, id="selection-one-run"),
+        pytest.param(
+            {"selection": "all", "chunks_per_run": 5}, 3, id="selection-continue-as-new"
+        ),
+    ],
+)
+async def test_batch_processes_every_user_once_and_reports_failures(
+    time_skipping_env, task_queue, users, django_user_model, fields, runs
+):
+    missing = [999_998, 999_999]
+    if "selection" not in fields:
+        fields["user_ids"] = [user.pk for user in users] + missing
 
     client = time_skipping_env.client
     async with create_worker(client, task_queue=task_queue):
         result = await client.execute_workflow(
             BatchProcessingWorkflow.run,
-            BatchProcessingWorkflowInput(
-                batch_id="nightly",
-                user_ids=ids,
-                chunk_size=500,
-                max_concurrent_chunks=2,
-            ),
+            batch_input(**fields),
             id=f"batch-nightly-{task_queue}",
             task_queue=task_queue,
         )
 
+    failed = [] if "selection" in fields else missing
     assert result == {
         "status": "completed",
         "batch_id": "nightly",
         "processed": 1200,
-        "failed_ids": [999_998, 999_999],
+        "failed_count": len(failed),
+        "failed_ids": failed,
+        "runs": runs,
     }
     processed = django_user_model.objects.filter(last_processed_at__isnull=False)
     assert await processed.acount() == 1200
+
+
+async def test_batch_reports_a_bounded_list_of_failed_ids(
+    time_skipping_env, task_queue
+):
+    missing = list(range(1_000_000, 1_002_500))
+    client = time_skipping_env.client
+    async with create_worker(client, task_queue=task_queue):
+        result = await client.execute_workflow(
+            BatchProcessingWorkflow.run,
+            batch_input(user_ids=missing, chunk_size=500),
+            id=f"batch-missing-{task_queue}",
+            task_queue=task_queue,
+        )
+
+    assert result["processed"] == 0
+    assert result["failed_count"] == 2500
+    assert len(result["failed_ids"]) == 1000
+    assert set(result["failed_ids"]) <= set(missing)

@@ -34,6 +34,12 @@ class Command(BaseCommand):
             help="Activities run at once (default: %(default)s).",
         )
         parser.add_argument(
+            "--max-concurrent-workflow-tasks",
+            type=int,
+            default=settings.TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+            help="Workflow tasks run at once (default: %(default)s).",
+        )
+        parser.add_argument(
             "--graceful-shutdown-timeout",
             type=float,
             default=settings.TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS,
@@ -47,6 +53,8 @@ class Command(BaseCommand):
             namespace=options["namespace"],
             task_queue=options["task_queue"],
             max_concurrent_activities=options["max_concurrent_activities"],
+            max_concurrent_workflow_tasks=options["max_concurrent_workflow_tasks"],
             graceful_shutdown_seconds=options["graceful_shutdown_timeout"],
             connect_timeout_seconds=settings.TEMPORAL_CONNECT_TIMEOUT_SECONDS,
+            metrics_bind_address=settings.TEMPORAL_METRICS_BIND_ADDRESS,
         ).run()
