@@ -12,6 +12,7 @@ import json
 import keyword
 import re
 import sys
+import unicodedata
 import zoneinfo
 
 # Top-level modules a generated project imports (its own packages and its
@@ -103,21 +104,73 @@ def check_timezone(name: str) -> str | None:
     )
 
 
-def check_single_line(variable: str, value: str) -> str | None:
-    """Free-text answers end up in TOML, YAML and Python strings."""
-    if "\n" in value or "\r" in value:
-        return f"{variable} must be a single line; got {value!r}."
+# Characters that end a line somewhere: Python's str.splitlines() (and so
+# the .env readers) and YAML also break lines at these.
+LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+# What cookiecutter reads as Jinja when it renders an answer. cruft renders the
+# saved answers again on every update and diff, so an answer that still holds
+# one after the first rendering would change or fail then. (Spelled in pieces:
+# this file is a Jinja template too.)
+JINJA_DELIMITERS = tuple("{" + second for second in ("{", "%", "#"))
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """The answer as a Python literal, shortened when it is long."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 4]}...{text[-1]}"
+
+
+def unprintable(char: str) -> str | None:
+    """What is wrong with one character of a free-text answer, if anything."""
+    code = f"U+{ord(char):04X}"
+    if char in LINE_BREAKS:
+        return f"a line break ({code})"
+    category = unicodedata.category(char)
+    if category == "Cc":
+        return f"the control character {code}"
+    if category == "Cs":
+        return f"the unpaired surrogate {code} (not valid Unicode text)"
+    # U+FDD0..U+FDEF and the last two code points of every plane: YAML and
+    # TOML files may not hold them.
+    if 0xFDD0 <= ord(char) <= 0xFDEF or ord(char) & 0xFFFE == 0xFFFE:
+        return f"the non-character {code}"
     return None
+
+
+def check_text(variable: str, value: str) -> str | None:
+    """Free-text answers end up in TOML, YAML, Markdown, Makefile and .env
+    comments, and Python strings: one line of printable text, no Jinja."""
+    for char in value:
+        if problem := unprintable(char):
+            return (
+                f"{variable} must be a single line of printable text; "
+                f"{shown(value)} contains {problem}."
+            )
+    for delimiter in JINJA_DELIMITERS:
+        if delimiter in value:
+            return (
+                f"{variable} {shown(value)} contains {delimiter!r}, which "
+                "cookiecutter reads as Jinja template syntax when it renders the "
+                "saved answers again (as cruft update and cruft diff do). "
+                "Leave it out."
+            )
+    return None
+
+
+def check_project_name(name: str) -> str | None:
+    if not name.strip():
+        return "project_name is empty. Name the project, such as 'My Project'."
+    return check_text("project_name", name)
 
 
 def errors(answers: dict[str, str]) -> list[str]:
     """Every problem with the answers, in the order the questions are asked."""
     found = [
-        check_single_line("project_name", answers["project_name"]),
+        check_project_name(answers["project_name"]),
         check_project_slug(answers["project_slug"]),
-        check_single_line("description", answers["description"]),
-        check_single_line("author_name", answers["author_name"]),
-        check_single_line("email", answers["email"]),
+        check_text("description", answers["description"]),
+        check_text("author_name", answers["author_name"]),
+        check_text("email", answers["email"]),
         check_task_queue(answers["task_queue"]),
         check_temporal_namespace(answers["temporal_namespace"]),
         check_timezone(answers["timezone"]),

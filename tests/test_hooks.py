@@ -2,12 +2,19 @@
 bake time with a clear message and nothing left on disk."""
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from cookiecutter.exceptions import FailedHookException
+from cookiecutter.exceptions import (
+    EmptyDirNameException,
+    FailedHookException,
+    UndefinedVariableInTemplate,
+)
 
-HOOKS_DIR = Path(__file__).resolve().parent.parent / "hooks"
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+HOOKS_DIR = TEMPLATE_DIR / "hooks"
 
 
 def load_hook(name: str):
@@ -27,6 +34,21 @@ post_gen = load_hook("post_gen_project")
 )
 def test_valid_slugs(slug):
     assert pre_gen.check_project_slug(slug) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Crème Brûlée 日本 🎉", id="non-ascii"),
+        pytest.param('It\'s "quoted" \\ back\\slashed\\', id="quotes-backslashes"),
+        pytest.param("key: value # - [a] {b: c} &x *y !z | > @ `", id="yaml"),
+        pytest.param("a = 'b' [t] \"\"\" ''' ${VAR} $$ %", id="toml-shell"),
+        pytest.param("}} %} #} {", id="jinja-closers"),
+        pytest.param("x" * 5000, id="long"),
+    ],
+)
+def test_valid_free_text(text):
+    assert pre_gen.check_text("description", text) is None
 
 
 # (answers, words the hook's message must contain)
@@ -55,8 +77,27 @@ INVALID_ANSWERS = [
     pytest.param({"temporal_namespace": "my ns"}, ["temporal_namespace 'my ns'"], id="namespace-space"),
     pytest.param({"temporal_namespace": "ns-"}, ["temporal_namespace 'ns-'"], id="namespace-trailing-dash"),
     pytest.param({"timezone": "Mars/Olympus"}, ["timezone 'Mars/Olympus'", "'UTC'"], id="timezone-unknown"),
-    pytest.param({"project_name": "Two\nlines", "project_slug": "two_lines"}, ["project_name must be a single line"], id="name-newline"),
+    pytest.param({"project_slug": "type"}, ["'type'", "keyword"], id="slug-soft-keyword-type"),
+    pytest.param({"project_slug": "asyncio"}, ["'asyncio'", "shadow"], id="slug-stdlib-asyncio"),
+    pytest.param({"project_slug": "environ"}, ["'environ'", "shadow"], id="slug-dependency"),
+    pytest.param({"project_slug": "my.project"}, ["'my.project'", "not a valid Python identifier"], id="slug-dot"),
+    pytest.param({"project_slug": "my_Project"}, ["'my_Project'", "upper-case"], id="slug-mixed-case"),
+    pytest.param({"task_queue": "tâches"}, ["task_queue 'tâches'"], id="queue-non-ascii"),
+    pytest.param({"task_queue": "a/b"}, ["task_queue 'a/b'"], id="queue-slash"),
+    pytest.param({"temporal_namespace": ".ns"}, ["temporal_namespace '.ns'"], id="namespace-leading-dot"),
+    pytest.param({"temporal_namespace": "n" * 256}, ["temporal_namespace 'nnn", "1 to 255"], id="namespace-too-long"),
+    pytest.param({"project_name": "  ", "project_slug": "blank"}, ["project_name is empty"], id="name-blank"),
+    pytest.param({"project_name": "Two\nlines", "project_slug": "two_lines"}, ["project_name must be a single line", "line break"], id="name-newline"),
+    pytest.param({"project_name": "A\u2028B", "project_slug": "ab"}, ["project_name must be a single line", "U+2028"], id="name-line-separator"),
     pytest.param({"description": "a\rb"}, ["description must be a single line"], id="description-carriage-return"),
+    pytest.param({"description": "nul\x00here"}, ["description", "control character U+0000"], id="description-nul"),
+    pytest.param({"author_name": "Ada\tLovelace"}, ["author_name", "control character U+0009"], id="author-tab"),
+    pytest.param({"author_name": "Ada\x7f"}, ["author_name", "control character U+007F"], id="author-del"),
+    pytest.param({"email": "a@example.com\n"}, ["email must be a single line"], id="email-newline"),
+    # Cookiecutter renders the raw block away; the hook sees the braces it
+    # leaves, which cruft would render again on every update.
+    pytest.param({"description": "{% raw %}{{ x }}{% endraw %}"}, ["description", "Jinja template syntax", "cruft update"], id="description-jinja"),
+    pytest.param({"author_name": "{% raw %}{# x #}{% endraw %}"}, ["author_name", "Jinja template syntax"], id="author-jinja-comment"),
 ]
 # fmt: on
 
@@ -104,12 +145,85 @@ def test_invalid_answers_stop_the_bake_and_leave_nothing(
         assert word in stderr
 
 
-def test_empty_slug_leaves_nothing(cookies):
-    result = cookies.bake(extra_context={"project_name": "", "project_slug": ""})
+# Slugs that name no new directory. Cookiecutter creates the directory before
+# the pre-generation hook runs, and would report '"." directory already
+# exists' or leave the parents of "a/b" behind; cookiecutter.json's
+# __project_dir (local_extensions.project_dir) refuses them first, and the
+# cookiecutter command prints the message alone.
+# fmt: off
+NO_DIRECTORY_SLUGS = [
+    pytest.param({"project_slug": ""}, "project_slug is empty", id="slug-empty"),
+    pytest.param({"project_name": "!!!"}, "project_slug is empty", id="name-without-letters"),
+    pytest.param({"project_slug": "."}, "project_slug '.' is not a name", id="slug-dot"),
+    pytest.param({"project_slug": ".."}, "project_slug '..' is not a name", id="slug-dot-dot"),
+    pytest.param({"project_slug": "a/b"}, "project_slug 'a/b' is not a name", id="slug-slash"),
+]
+# fmt: on
 
-    assert result.exit_code != 0
-    output_dir = Path(cookies._new_output_dir()).parent
-    assert [p for p in output_dir.rglob("*") if p.is_file()] == []
+
+def run_cookiecutter(tmp_path: Path, answers: dict) -> subprocess.CompletedProcess:
+    """The cookiecutter command, as a user runs it, into tmp_path/out."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"cookiecutters_dir: {tmp_path / 'cookiecutters'}\n"
+        f"replay_dir: {tmp_path / 'replay'}\n"
+    )
+    (tmp_path / "out").mkdir()
+    return subprocess.run(
+        [
+            Path(sys.executable).parent / "cookiecutter",
+            "--no-input",
+            "--config-file",
+            config,
+            "--output-dir",
+            tmp_path / "out",
+            TEMPLATE_DIR,
+            *(f"{key}={value}" for key, value in answers.items()),
+        ],
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize(("answers", "message"), NO_DIRECTORY_SLUGS)
+def test_slugs_that_name_no_directory_are_refused_first(
+    cookies, tmp_path, answers, message
+):
+    result = cookies.bake(extra_context=answers)
+    command = run_cookiecutter(tmp_path, answers)
+
+    assert isinstance(result.exception, EmptyDirNameException), result.exception
+    assert message in str(result.exception)
+    assert command.returncode == 1
+    assert command.stdout.strip() == str(result.exception)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+# Cookiecutter renders answers given with --no-input or as extra context as
+# Jinja templates; one that does not render is reported with its variable.
+# fmt: off
+UNRENDERABLE_ANSWERS = [
+    pytest.param({"project_name": "{{"}, ["'project_name'", "not valid Jinja"], id="name-open-braces"),
+    pytest.param({"description": "{% if %}"}, ["'description'", "not valid Jinja"], id="description-tag"),
+    pytest.param({"author_name": "Ada {#"}, ["'author_name'", "unterminated comment"], id="author-comment"),
+    pytest.param({"description": "{{ nope }}"}, ["'description'", "'nope' is undefined"], id="description-undefined"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("answers", "words"), UNRENDERABLE_ANSWERS)
+def test_unrenderable_answers_are_reported_by_name(cookies, tmp_path, answers, words):
+    result = cookies.bake(extra_context=answers)
+    command = run_cookiecutter(tmp_path, answers)
+
+    error = result.exception
+    assert isinstance(error, UndefinedVariableInTemplate), error
+    for word in words:
+        assert word in f"{error.message}: {error.error.message}"
+        assert word in command.stdout
+    assert command.returncode == 1
+    assert "Traceback" not in command.stdout + command.stderr
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_default_answers_pass_validation(cookies):
