@@ -49,6 +49,7 @@ class Worker:
         namespace: str,
         task_queue: str,
         email_backend: str = "django.core.mail.backends.filebased.EmailBackend",
+        **extra_env: str,
     ) -> None:
         self.mail_dir = tmp_path / "mail"
         self.log = tmp_path / f"worker-{time.monotonic_ns()}.log"
@@ -61,6 +62,7 @@ class Worker:
             "TEMPORAL_ADDRESS": address,
             "TEMPORAL_NAMESPACE": namespace,
             "PGAPPNAME": self.APPLICATION_NAME,
+            **extra_env,
         }
         command = ["manage.py", "run_temporal_worker", "--task-queue", task_queue]
         with self.log.open("w") as log:

@@ -1,7 +1,9 @@
 """`manage.py run_temporal_worker` as a real process, against a real Temporal
-dev server and the test database: it runs the onboarding workflow end to end
-and stops cleanly on SIGTERM."""
+dev server and the test database: it runs the onboarding workflow end to end,
+serves its Prometheus metrics, and stops cleanly on SIGTERM."""
 
+import socket
+import urllib.request
 import uuid
 from datetime import timedelta
 
@@ -13,14 +15,24 @@ from temporal_app.workflows import OnboardingWorkflowInput
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 async def test_worker_runs_onboarding_and_exits_cleanly_on_sigterm(
     dev_server, user, tmp_path
 ):
     client = dev_server.client
     task_queue = f"worker-command-{uuid.uuid4()}"
-    address = client.service_client.config.target_host
+    metrics = f"127.0.0.1:{free_port()}"
     with Worker(
-        tmp_path, address=address, namespace=client.namespace, task_queue=task_queue
+        tmp_path,
+        address=client.service_client.config.target_host,
+        namespace=client.namespace,
+        task_queue=task_queue,
+        TEMPORAL_METRICS_BIND_ADDRESS=metrics,
     ) as worker:
         result = await client.execute_workflow(
             "user_onboarding",
@@ -36,8 +48,11 @@ async def test_worker_runs_onboarding_and_exits_cleanly_on_sigterm(
             # Fail, rather than wait forever, if the worker never runs it.
             execution_timeout=timedelta(seconds=30),
         )
+        with urllib.request.urlopen(f"http://{metrics}/metrics") as response:
+            exported = response.read().decode()
         exit_code = worker.stop()
 
+    assert "temporal_workflow_completed" in exported
     assert result == {"status": "completed", "user_id": user.pk, "emails_sent": 2}
     assert exit_code == 0
     assert len(worker.emails()) == 2
