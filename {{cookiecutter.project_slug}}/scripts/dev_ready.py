@@ -1,0 +1,43 @@
+"""Part of `make dev`: once Temporal, its Web UI and Django answer, print
+where everything is, then wait until `make dev` stops (honcho stops every
+process as soon as one of them ends). Standard library only."""
+
+import signal
+import socket
+import sys
+import time
+
+SERVICES = [
+    ("Temporal gRPC", 7233, "localhost:7233"),
+    ("Temporal Web UI", 8080, "http://localhost:8080"),
+    ("Django", 8000, "http://localhost:8000"),
+]
+
+
+def answers(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+    while not all(answers(port) for _, port, _ in SERVICES):
+        time.sleep(0.5)
+    lines = [f"{name:<16} {where}" for name, _, where in SERVICES]
+    lines += [
+        f"{'Django admin':<16} http://localhost:8000/admin/  (make superuser)",
+        f"{'Emails':<16} printed by the worker (console backend)",
+        "Ctrl-C stops everything.",
+    ]
+    width = max(len(line) for line in lines)
+    print("\n".join(["", "=" * width, *lines, "=" * width, ""]), flush=True)
+    while True:
+        signal.pause()
+
+
+if __name__ == "__main__":
+    main()
