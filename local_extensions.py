@@ -31,12 +31,18 @@ class ProjectDirError(EmptyDirNameException):
     exception the cookiecutter command prints as a plain message.)"""
 
 
+# As in the pre-generation hook (PostgreSQL names): a slug derived from a very
+# long project name would otherwise fail as a directory name first.
+MAX_SLUG_LENGTH = 63
+
+
 def project_dir(slug: object) -> str:
     """The slug, if it names one new directory in the output directory.
 
     An empty slug would name the output directory itself ("." already
-    exists), and one with a slash a nested directory whose parents a refused
-    bake leaves behind. The pre-generation hook checks the rest."""
+    exists), one with a slash a nested directory whose parents a refused bake
+    leaves behind, and a very long one no directory at all (OSError). The
+    pre-generation hook checks the rest."""
     slug = str(slug)
     example = "Use a lower-case Python identifier such as 'my_project'."
     if not slug.strip():
@@ -46,6 +52,11 @@ def project_dir(slug: object) -> str:
         )
     if slug in (".", "..") or "/" in slug or "\\" in slug:
         raise ProjectDirError(f"project_slug {slug!r} is not a name. {example}")
+    if len(slug) > MAX_SLUG_LENGTH:
+        raise ProjectDirError(
+            f"project_slug {slug[:20]!r}... is {len(slug)} characters long; the "
+            f"limit is {MAX_SLUG_LENGTH} (PostgreSQL names). {example}"
+        )
     return slug
 
 

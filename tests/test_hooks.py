@@ -67,7 +67,6 @@ INVALID_ANSWERS = [
     pytest.param({"project_slug": "my project"}, ["'my project'", "not a valid Python identifier"], id="slug-space"),
     pytest.param({"project_slug": "café"}, ["'café'", "not a valid Python identifier"], id="slug-non-ascii"),
     pytest.param({"project_slug": "MyProject"}, ["'MyProject'", "upper-case"], id="slug-upper-case"),
-    pytest.param({"project_slug": "x" * 64}, ["64 characters", "limit is 63"], id="slug-too-long"),
     pytest.param({"project_name": "123"}, ["'123'", "not a valid Python identifier"], id="slug-derived-from-digits"),
     pytest.param({"task_queue": ""}, ["task_queue ''", "my-project-tasks"], id="queue-empty"),
     pytest.param({"task_queue": "my tasks"}, ["task_queue 'my tasks'"], id="queue-space"),
@@ -106,8 +105,13 @@ INVALID_ANSWERS = [
     ("answers", "words"),
     [
         *INVALID_ANSWERS,
-        # At bake time cookiecutter itself refuses an empty directory name.
+        # At bake time the template's Jinja extension refuses these first.
         pytest.param({"project_slug": ""}, ["project_slug is empty"], id="slug-empty"),
+        pytest.param(
+            {"project_slug": "x" * 64},
+            ["64 characters", "limit is 63"],
+            id="slug-too-long",
+        ),
     ],
 )
 def test_invalid_answers_are_explained(answers, words):
@@ -147,7 +151,8 @@ def test_invalid_answers_stop_the_bake_and_leave_nothing(
 
 # Slugs that name no new directory. Cookiecutter creates the directory before
 # the pre-generation hook runs, and would report '"." directory already
-# exists' or leave the parents of "a/b" behind; cookiecutter.json's
+# exists', leave the parents of "a/b" behind or fail with "File name too
+# long" (a slug derived from a very long name); cookiecutter.json's
 # __project_dir (local_extensions.project_dir) refuses them first, and the
 # cookiecutter command prints the message alone.
 # fmt: off
@@ -157,6 +162,8 @@ NO_DIRECTORY_SLUGS = [
     pytest.param({"project_slug": "."}, "project_slug '.' is not a name", id="slug-dot"),
     pytest.param({"project_slug": ".."}, "project_slug '..' is not a name", id="slug-dot-dot"),
     pytest.param({"project_slug": "a/b"}, "project_slug 'a/b' is not a name", id="slug-slash"),
+    pytest.param({"project_slug": "x" * 64}, "is 64 characters long; the limit is 63", id="slug-too-long"),
+    pytest.param({"project_name": "A" * 300}, "is 300 characters long; the limit is 63", id="name-very-long"),
 ]
 # fmt: on
 
