@@ -1,18 +1,46 @@
 """Settings for production: everything sensitive comes from the environment."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
-# Both are required: Django refuses to start, naming the missing variable.
-SECRET_KEY = env("DJANGO_SECRET_KEY")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
-# Security: HTTPS everywhere. Behind a proxy that terminates TLS, it must set
-# X-Forwarded-Proto.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+def required(name: str, value):
+    """A setting production has no default for: missing or empty, Django
+    stops at startup and names the variable."""
+    if not value:
+        raise ImproperlyConfigured(
+            f"Set the {name} environment variable: the production settings "
+            "have no default for it."
+        )
+    return value
+
+
+SECRET_KEY = required("DJANGO_SECRET_KEY", env("DJANGO_SECRET_KEY", default=""))
+ALLOWED_HOSTS = required(
+    "DJANGO_ALLOWED_HOSTS", env.list("DJANGO_ALLOWED_HOSTS", default=[])
+)
+
+# Security: HTTPS everywhere.
+# Behind a proxy or load balancer that terminates TLS, Django learns that a
+# request came over HTTPS from a header the proxy sets, and must strip from
+# what clients send: X-Forwarded-Proto unless DJANGO_SECURE_PROXY_SSL_HEADER
+# names another; set it empty when clients reach Django directly.
+_proxy_ssl_header = env("DJANGO_SECURE_PROXY_SSL_HEADER", default="X-Forwarded-Proto")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+    if _proxy_ssl_header
+    else None
+)
+# Trust the proxy's X-Forwarded-Host for the request's host (off by default).
+USE_X_FORWARDED_HOST = env.bool("DJANGO_USE_X_FORWARDED_HOST", default=False)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-SESSION_COOKIE_SECURE = True
-CSRF_COOKIE_SECURE = True
+# Paths (regular expressions, without the leading slash) still served over
+# plain HTTP, e.g. a load balancer's health check: ^healthz$
+SECURE_REDIRECT_EXEMPT = env.list("DJANGO_SECURE_REDIRECT_EXEMPT", default=[])
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=True)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=True)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
