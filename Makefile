@@ -11,10 +11,10 @@ OUTPUT ?= baked
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install bake test lint
+.PHONY: help install bake test lint docs screenshots
 
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed ## Create .venv with the template's tooling
 
@@ -31,8 +31,16 @@ bake: install ## Generate a project into ./baked (asks the questions)
 test: install ## Run the full test suite (bakes, lints and runs every generated suite)
 	$(BIN)/pytest -n auto
 
+docs: install ## Build the docs site into docs/_build/html (warnings are errors)
+	@command -v dot >/dev/null || { echo "error: Graphviz's dot not found (the diagrams need it): apt-get install graphviz" >&2; exit 1; }
+	$(BIN)/sphinx-build -W --keep-going -n -q -b html docs docs/_build/html
+	@echo "Open docs/_build/html/index.html"
+
+screenshots: install ## Take the docs' screenshots again (a baked project in headless Chromium)
+	$(BIN)/python scripts/screenshots.py --output docs/_static/screenshots
+
 # The template's own code (the project template is linted after baking).
-LINTED := hooks tests local_extensions.py
+LINTED := hooks tests scripts docs/conf.py docs/_ext local_extensions.py
 
 lint: install ## Check the template's own Python code
 	$(BIN)/ruff check $(LINTED)
