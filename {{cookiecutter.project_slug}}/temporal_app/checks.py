@@ -3,13 +3,27 @@
 Django runs them before `runserver`, `migrate`, `run_temporal_worker` and
 every other management command (and `manage.py check --deploy` in CI), so a
 bad value stops the process at startup with the setting's name, not later
-with an RPC error.
+with an RPC error. Processes that run no system checks (gunicorn, uvicorn, a
+script) get the same errors from `client.connect()`, through
+`require_valid_client_settings()`.
 """
 
 from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Error, register
+from django.core.exceptions import ImproperlyConfigured
+
+# What each TLS file must hold (PEM), so that a swapped or DER file is named
+# at startup instead of failing the TLS handshake.
+PEM_MARKERS = {
+    "TEMPORAL_TLS_CLIENT_CERT_PATH": ("-----BEGIN CERTIFICATE-----", "a certificate"),
+    "TEMPORAL_TLS_CLIENT_KEY_PATH": ("PRIVATE KEY-----", "a private key"),
+    "TEMPORAL_TLS_SERVER_CA_CERT_PATH": (
+        "-----BEGIN CERTIFICATE-----",
+        "a certificate",
+    ),
+}
 
 
 def _error(setting: str, problem: str, hint: str, number: int) -> Error:
@@ -23,8 +37,21 @@ def _address_problem(address: str) -> str | None:
     return None
 
 
-@register("temporal")
-def check_temporal_settings(app_configs, **kwargs) -> list[Error]:
+def _tls_file_problem(name: str, path: str) -> tuple[str, int] | None:
+    if not Path(path).is_file():
+        return f"is {path!r}, which is not a file", 4
+    marker, kind = PEM_MARKERS[name]
+    try:
+        text = Path(path).read_text(encoding="ascii", errors="replace")
+    except OSError as error:
+        return f"is {path!r}, which cannot be read ({error.strerror})", 4
+    if marker not in text:
+        return f"is {path!r}, which does not hold {kind} in PEM format", 11
+    return None
+
+
+def client_errors() -> list[Error]:
+    """Problems with what every client needs: where to connect, and how."""
     errors = []
     if problem := _address_problem(settings.TEMPORAL_ADDRESS):
         errors.append(
@@ -40,16 +67,11 @@ def check_temporal_settings(app_configs, **kwargs) -> list[Error]:
             errors.append(
                 _error(name, "is empty", "Set it in the environment or .env.", number)
             )
-    for name in (
-        "TEMPORAL_TLS_CLIENT_CERT_PATH",
-        "TEMPORAL_TLS_CLIENT_KEY_PATH",
-        "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
-    ):
+    for name in PEM_MARKERS:
         path = getattr(settings, name)
-        if path and not Path(path).is_file():
-            errors.append(
-                _error(name, f"is {path!r}, which is not a file", "Fix the path.", 4)
-            )
+        if path and (found := _tls_file_problem(name, path)):
+            problem, number = found
+            errors.append(_error(name, problem, "Fix the path.", number))
     if bool(settings.TEMPORAL_TLS_CLIENT_CERT_PATH) != bool(
         settings.TEMPORAL_TLS_CLIENT_KEY_PATH
     ):
@@ -61,14 +83,44 @@ def check_temporal_settings(app_configs, **kwargs) -> list[Error]:
                 5,
             )
         )
+    return errors
+
+
+def worker_errors() -> list[Error]:
+    """Problems with the worker's own settings."""
+    errors = []
     for number, name in enumerate(
         (
             "TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES",
             "TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS",
             "TEMPORAL_CONNECT_TIMEOUT_SECONDS",
+            "TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS",
         ),
         6,
     ):
         if getattr(settings, name) <= 0:
             errors.append(_error(name, "must be positive", "Fix the value.", number))
+    metrics = settings.TEMPORAL_METRICS_BIND_ADDRESS
+    if metrics and (problem := _address_problem(metrics)):
+        errors.append(
+            _error(
+                "TEMPORAL_METRICS_BIND_ADDRESS",
+                problem,
+                "Use e.g. 0.0.0.0:9000, or leave it empty for no metrics.",
+                10,
+            )
+        )
     return errors
+
+
+@register("temporal")
+def check_temporal_settings(app_configs, **kwargs) -> list[Error]:
+    return client_errors() + worker_errors()
+
+
+def require_valid_client_settings() -> None:
+    """Raise ImproperlyConfigured naming every bad client setting."""
+    if errors := client_errors():
+        raise ImproperlyConfigured(
+            "; ".join(f"{error.msg} ({error.hint})" for error in errors)
+        )

@@ -12,9 +12,15 @@ from temporalio.client import Client
 from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
+from .checks import require_valid_client_settings
+
 
 def tls_config() -> TLSConfig | bool:
-    """TLS from the TEMPORAL_TLS* settings: off, on, or mutual TLS."""
+    """TLS from the TEMPORAL_TLS* settings: off, on, or mutual TLS.
+
+    TLS is on when TEMPORAL_TLS asks for it, and whenever a setting only TLS
+    uses is set: an API key (Temporal Cloud), a client certificate, a server
+    CA certificate or a server name."""
 
     def read(path: str) -> bytes | None:
         return Path(path).read_bytes() if path else None
@@ -26,6 +32,7 @@ def tls_config() -> TLSConfig | bool:
         or bool(settings.TEMPORAL_API_KEY)
         or client_cert is not None
         or server_ca is not None
+        or bool(settings.TEMPORAL_TLS_SERVER_NAME)
     )
     if not wanted:
         return False
@@ -46,8 +53,11 @@ async def connect(
     """Connect to the configured Temporal service (or the one given).
 
     `runtime` carries the SDK's telemetry settings (the worker passes one
-    that exports Prometheus metrics); the default is the SDK's own.
+    that exports Prometheus metrics); the default is the SDK's own. Bad
+    TEMPORAL_* settings raise ImproperlyConfigured naming them, also in
+    processes that run no system checks (gunicorn, uvicorn).
     """
+    require_valid_client_settings()
     return await Client.connect(
         address or settings.TEMPORAL_ADDRESS,
         namespace=namespace or settings.TEMPORAL_NAMESPACE,
