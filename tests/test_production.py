@@ -121,6 +121,21 @@ def test_https_settings_follow_the_environment(
     assert {name: shown[name] for name in expected} == expected
 
 
+def test_production_with_the_generated_env_file_has_debug_off(project, generated_venv):
+    """The .env written for development is read by the production settings
+    too (on a machine where `make install` ran): it must not turn DEBUG on."""
+    result = run_django(
+        project,
+        generated_venv,
+        {"DJANGO_SETTINGS_MODULE": "config.settings.production"},
+        "-c",
+        SHOW_SETTINGS,
+    )
+
+    assert result.returncode == 0, output(result)
+    assert json.loads(result.stdout)["DEBUG"] is False
+
+
 # --- Secrets -----------------------------------------------------------------
 
 
