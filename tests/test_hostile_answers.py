@@ -72,7 +72,6 @@ ENV_LINE = re.compile(r"(#.*|[A-Z][A-Z0-9_]*=.*|)")
 
 def assert_project_parses(project: Path, answers: dict) -> None:
     """Every file parses, and the answers reach their files unchanged."""
-    event("baked")
     for path in project.rglob("*"):
         if path.suffix == ".py":
             compile(path.read_text(encoding="utf-8"), str(path), "exec")
@@ -99,7 +98,6 @@ def assert_project_parses(project: Path, answers: dict) -> None:
 def assert_refused_clearly(result, answers: dict, stderr: str) -> None:
     """The bake stopped with a message that names the bad answer."""
     error = result.exception
-    event(f"refused: {type(error).__name__}")  # --hypothesis-show-statistics
     if isinstance(error, FailedHookException):
         messages = pre_gen.errors(result.context)
         assert messages, f"the hook failed without a reason: {stderr}"
@@ -115,6 +113,12 @@ def assert_refused_clearly(result, answers: dict, stderr: str) -> None:
     else:
         raise AssertionError(f"not a clear refusal: {error!r}")
     assert result.project_path is None or not result.project_path.exists()
+
+
+def outcome(result) -> str:
+    """For --hypothesis-show-statistics: how often each outcome came up."""
+    error = result.exception
+    return "baked" if error is None else f"refused: {type(error).__name__}"
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +153,7 @@ def test_free_text_answers_bake_or_are_refused(
     capfd.readouterr()
     result = cookies_session.bake(extra_context=answers)
     stderr = capfd.readouterr().err
+    event(outcome(result))
 
     if result.exception is not None:
         assert_refused_clearly(result, answers, stderr)
@@ -178,6 +183,7 @@ def test_slug_derived_from_a_hostile_name_is_valid_or_refused(
     capfd.readouterr()
     result = cookies_session.bake(extra_context={"project_name": project_name})
     stderr = capfd.readouterr().err
+    event(outcome(result))
 
     if result.exception is not None:
         assert_refused_clearly(result, {"project_name": project_name}, stderr)
