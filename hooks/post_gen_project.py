@@ -38,7 +38,7 @@ def write_env_file() -> None:
 
 def style(text: str, code: str) -> str:
     """ANSI colour, unless NO_COLOR is set or the output is not a terminal."""
-    if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
+    if os.environ.get("NO_COLOR") or not sys.stderr.isatty():
         return text
     return f"\033[{code}m{text}\033[0m"
 
@@ -147,7 +147,11 @@ def main() -> None:
         remove(".pre-commit-config.yaml")
 
     write_env_file()
-    print(next_steps(answers))
+    # On stderr: `cruft diff > changes.patch` renders the template again and
+    # must not find this text in its output. Characters the terminal's
+    # encoding lacks (a non-ASCII project name) must not fail the bake.
+    sys.stderr.reconfigure(errors="replace")
+    print(next_steps(answers), file=sys.stderr)
 
 
 if __name__ == "__main__":

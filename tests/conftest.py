@@ -15,6 +15,13 @@ from pathlib import Path
 
 import pytest
 import uv
+from hypothesis import settings
+
+# Property-based tests explore new examples on every run; CI sets
+# HYPOTHESIS_PROFILE=ci for a fixed, repeatable set (a failure there then
+# means the change broke something, not that a new example turned up).
+settings.register_profile("ci", derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 # Where the shared virtualenv is kept between runs.
@@ -146,3 +153,18 @@ def postgres_url():
     finally:
         pg(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
         shutil.rmtree(cluster, ignore_errors=True)
+
+
+def run_in(project: Path, venv: Path, *args: str, **env: str):
+    """Run a command of the generated project in the shared virtualenv."""
+    return subprocess.run(
+        args,
+        cwd=project,
+        env={**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}", **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+def output(result: subprocess.CompletedProcess) -> str:
+    return (result.stdout[-6000:] + "\n" + result.stderr[-6000:]).strip()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CACHE_DIR, TEMPLATE_DIR, postgres_bindir
+from conftest import CACHE_DIR, TEMPLATE_DIR, output, postgres_bindir, run_in
 
 # Every value of every variable, and the pairs that interact:
 # database x temporal_server x use_docker, compose services x each other.
@@ -74,21 +74,6 @@ def project(answers, bake) -> Path:
 
 def project_files(project: Path) -> list[Path]:
     return [path for path in project.rglob("*") if path.is_file()]
-
-
-def run_in(project: Path, venv: Path, *args: str, **env: str):
-    """Run a command of the generated project in the shared virtualenv."""
-    return subprocess.run(
-        args,
-        cwd=project,
-        env={**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}", **env},
-        capture_output=True,
-        text=True,
-    )
-
-
-def output(result: subprocess.CompletedProcess) -> str:
-    return (result.stdout[-6000:] + "\n" + result.stderr[-6000:]).strip()
 
 
 @pytest.fixture

@@ -266,7 +266,7 @@ def test_remove_deletes_files_and_directories(tmp_path, monkeypatch):
 )
 def test_style_respects_no_color(monkeypatch, no_color, expect_escape):
     monkeypatch.setenv("NO_COLOR", no_color)
-    monkeypatch.setattr(post_gen.sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(post_gen.sys.stderr, "isatty", lambda: True)
 
     assert ("\033[" in post_gen.style("hi", "1")) is expect_escape
 
@@ -373,7 +373,7 @@ def test_next_commands_follow_the_options(plain_output, answers, present, absent
 
 def test_next_steps_are_coloured_on_a_terminal(monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setattr(post_gen.sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(post_gen.sys.stderr, "isatty", lambda: True)
 
     text = post_gen.next_steps(ANSWERS)
 
@@ -382,7 +382,7 @@ def test_next_steps_are_coloured_on_a_terminal(monkeypatch):
 
 
 def test_next_steps_are_plain_with_no_color(plain_output, monkeypatch):
-    monkeypatch.setattr(post_gen.sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(post_gen.sys.stderr, "isatty", lambda: True)
 
     text = post_gen.next_steps(ANSWERS)
 
@@ -391,11 +391,13 @@ def test_next_steps_are_plain_with_no_color(plain_output, monkeypatch):
     assert "Next steps" in text
 
 
-def test_bake_prints_the_summary_and_next_steps(cookies, capfd):
+def test_bake_prints_the_summary_and_next_steps_on_stderr(cookies, capfd):
     result = cookies.bake(extra_context={"use_docker": False})
 
     assert result.exit_code == 0, result.exception
-    out = capfd.readouterr().out
+    printed = capfd.readouterr()
+    assert printed.out == ""  # `cruft diff > changes.patch` stays a clean patch
+    out = printed.err
     assert "Created My Project in ./my_project" in out
     assert "Docker Compose  no" in out
     assert "cd my_project && make dev" in out

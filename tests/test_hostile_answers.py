@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import output, run_in
 from cookiecutter.exceptions import (
     EmptyDirNameException,
     FailedHookException,
@@ -25,7 +26,6 @@ from cookiecutter.exceptions import (
 )
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from test_generation import output, run_in
 from test_hooks import pre_gen
 
 # Pieces that break naive templates, mixed with random text by the strategies.

@@ -15,7 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from test_generation import SUPPORTED_COMBINATIONS, _fixture_id, output
+from conftest import output
+from test_generation import SUPPORTED_COMBINATIONS, _fixture_id
 
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",

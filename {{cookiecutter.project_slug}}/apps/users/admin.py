@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import ngettext
 
 from temporal_app.starters import (
     MAX_BATCH_IDS,
@@ -26,10 +27,15 @@ class UserAdmin(DjangoUserAdmin):
         users = list(queryset.exclude(email=""))
         for user in users:
             start_onboarding(user)
+        started = ngettext(
+            "Onboarding started for %(count)d user",
+            "Onboarding started for %(count)d users",
+            len(users),
+        ) % {"count": len(users)}
         self.message_user(
             request,
-            f"Onboarding started for {len(users)} users (users without an "
-            "email address are skipped; a user is onboarded only once).",
+            f"{started} (users without an email address are skipped; a user "
+            "is onboarded only once).",
             messages.SUCCESS,
         )
 

@@ -130,7 +130,7 @@ async def test_admin_actions_start_workflows(temporal, admin_client, user):
         follow=True,
     )
 
-    assert "Onboarding started for 1 users" in response.content.decode()
+    assert "Onboarding started for 1 user (" in response.content.decode()
     handle = temporal.get_workflow_handle(f"onboarding-{user.pk}")
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
     await handle.terminate()
