@@ -17,7 +17,11 @@ from temporalio.client import Client, WorkflowHandle
 from temporal_app.tests.processes import DevServer, Worker
 from temporal_app.workflows import OnboardingWorkflowInput, UserOnboardingWorkflow
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.resilience,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 @pytest.fixture
