@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from temporalio import activity
-from temporalio.client import WorkflowFailureError
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 
 from temporal_app.activities import EmailPayload, UserProcessingPayload
@@ -27,6 +27,20 @@ def onboarding_input(user, **overrides) -> OnboardingWorkflowInput:
     return OnboardingWorkflowInput(
         user_id=user.pk, email=user.email, name=user.display_name, **overrides
     )
+
+
+async def start_onboarding(client: Client, user, task_queue: str) -> WorkflowHandle:
+    return await client.start_workflow(
+        UserOnboardingWorkflow.run,
+        onboarding_input(user),
+        id=f"onboarding-{user.pk}-{task_queue}",
+        task_queue=task_queue,
+    )
+
+
+async def wait_for_status(handle: WorkflowHandle, status: str) -> None:
+    while await handle.query(UserOnboardingWorkflow.status) != status:
+        await asyncio.sleep(0.05)
 
 
 async def test_onboarding_sends_welcome_then_follow_up_a_day_later(
@@ -60,16 +74,8 @@ async def test_onboarding_status_query_shows_the_durable_wait(
 ):
     client = time_skipping_env.client
     async with create_worker(client, task_queue=task_queue):
-        handle = await client.start_workflow(
-            UserOnboardingWorkflow.run,
-            onboarding_input(user),
-            id=f"onboarding-{user.pk}-{task_queue}",
-            task_queue=task_queue,
-        )
-        status = await handle.query(UserOnboardingWorkflow.status)
-        while status != "waiting to follow up":
-            await asyncio.sleep(0.05)
-            status = await handle.query(UserOnboardingWorkflow.status)
+        handle = await start_onboarding(client, user, task_queue)
+        await wait_for_status(handle, "waiting to follow up")
 
         assert len(mail.outbox) == 1
         await handle.result()
@@ -135,16 +141,8 @@ async def test_onboarding_follow_up_can_be_cancelled(
 ):
     client = time_skipping_env.client
     async with create_worker(client, task_queue=task_queue):
-        handle = await client.start_workflow(
-            UserOnboardingWorkflow.run,
-            onboarding_input(user),
-            id=f"onboarding-{user.pk}-{task_queue}",
-            task_queue=task_queue,
-        )
-        while (
-            await handle.query(UserOnboardingWorkflow.status) != "waiting to follow up"
-        ):
-            await asyncio.sleep(0.05)
+        handle = await start_onboarding(client, user, task_queue)
+        await wait_for_status(handle, "waiting to follow up")
         await handle.signal(UserOnboardingWorkflow.cancel_follow_up)
         result = await handle.result()
 
