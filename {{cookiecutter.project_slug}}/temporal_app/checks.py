@@ -26,6 +26,17 @@ PEM_MARKERS = {
 }
 
 
+# Settings that must not be empty, and those that must be positive, with the
+# number of their check id (temporal_app.E0xx).
+REQUIRED = {"TEMPORAL_NAMESPACE": 2, "TEMPORAL_TASK_QUEUE": 3}
+POSITIVE = {
+    "TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES": 6,
+    "TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS": 7,
+    "TEMPORAL_CONNECT_TIMEOUT_SECONDS": 8,
+    "TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": 9,
+}
+
+
 def _error(setting: str, problem: str, hint: str, number: int) -> Error:
     return Error(f"{setting} {problem}", hint=hint, id=f"temporal_app.E{number:03d}")
 
@@ -62,7 +73,7 @@ def client_errors() -> list[Error]:
                 1,
             )
         )
-    for number, name in enumerate(("TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE"), 2):
+    for name, number in REQUIRED.items():
         if not str(getattr(settings, name)).strip():
             errors.append(
                 _error(name, "is empty", "Set it in the environment or .env.", number)
@@ -89,15 +100,7 @@ def client_errors() -> list[Error]:
 def worker_errors() -> list[Error]:
     """Problems with the worker's own settings."""
     errors = []
-    for number, name in enumerate(
-        (
-            "TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES",
-            "TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS",
-            "TEMPORAL_CONNECT_TIMEOUT_SECONDS",
-            "TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS",
-        ),
-        6,
-    ):
+    for name, number in POSITIVE.items():
         if getattr(settings, name) <= 0:
             errors.append(_error(name, "must be positive", "Fix the value.", number))
     metrics = settings.TEMPORAL_METRICS_BIND_ADDRESS
