@@ -6,11 +6,13 @@ from .models import EmailDelivery
 @admin.register(EmailDelivery)
 class EmailDeliveryAdmin(admin.ModelAdmin):
     """The emails the workflows sent, one row per idempotency key (read-only:
-    a row stands for an email that left)."""
+    a row with a `sent_at` stands for an email that left; one without is an
+    attempt sending now, or one that died, which a retry takes over)."""
 
-    list_display = ["sent_at", "to", "subject", "idempotency_key"]
+    list_display = ["claimed_at", "sent_at", "to", "subject", "idempotency_key"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
     search_fields = ["to", "idempotency_key"]
-    date_hierarchy = "sent_at"
+    date_hierarchy = "claimed_at"
 
     def has_add_permission(self, request) -> bool:
         return False

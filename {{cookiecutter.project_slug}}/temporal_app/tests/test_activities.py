@@ -52,8 +52,8 @@ async def test_send_email_twice_with_one_key_sends_once():
 
 
 async def test_a_failed_send_is_not_recorded(monkeypatch):
-    """The delivery record commits only with a successful send, so a retry
-    after a failure sends."""
+    """A failed send releases its claim on the key, so a retry sends (more
+    in test_email.py)."""
 
     def broken_send(*args, **kwargs):
         raise ConnectionRefusedError("mail server down")
