@@ -225,11 +225,40 @@ def test_docker_compose_accepts_the_compose_file(project, answers):
     services = subprocess.run(
         [binary, "config", "--services"], cwd=project, capture_output=True, text=True
     ).stdout.split()
-    assert {"temporal", "temporal-worker", "web", "migrate"} <= set(services)
+    assert {"temporal", "temporal-worker", "web", "migrate", "schedules"} <= set(
+        services
+    )
     assert ("temporal-ui" in services) == answers["use_temporal_ui"]
     assert ("mailpit" in services) == answers["use_mailpit"]
     uses_postgres = "postgresql" in (answers["database"], answers["temporal_server"])
     assert ("postgres" in services) == uses_postgres
+
+
+def seconds(duration: str) -> float:
+    """Compose's duration ("45s", "1m30s") in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    return sum(
+        float(number) * units[unit]
+        for number, unit in re.findall(r"([\d.]+)([hms])", duration)
+    )
+
+
+def test_the_worker_gets_longer_to_stop_than_its_graceful_shutdown(project, answers):
+    """Docker kills a container after its stop_grace_period (10 s unless
+    set): the worker must get longer than it gives in-flight activities."""
+    if not answers["use_docker"]:
+        pytest.skip("no compose file")
+    compose = yaml.safe_load((project / "compose.yaml").read_text())
+    grace = seconds(
+        compose["services"]["temporal-worker"].get("stop_grace_period", "10s")
+    )
+    shutdown = re.search(
+        r"^TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS=(\d+)",
+        (project / ".env.example").read_text(),
+        re.MULTILINE,
+    )
+    assert shutdown, ".env.example documents the worker's graceful shutdown"
+    assert grace > float(shutdown.group(1))
 
 
 def test_published_ports_listen_on_localhost_only(project, answers):

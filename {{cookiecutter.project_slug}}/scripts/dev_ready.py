@@ -1,9 +1,12 @@
-"""Part of `make dev`: once Temporal, its Web UI and Django answer, print
-where everything is, then wait until `make dev` stops (honcho stops every
-process as soon as one of them ends). Standard library only."""
+"""Part of `make dev`: once Temporal answers, make its schedules match the
+code (`manage.py sync_temporal_schedules`); once Temporal, its Web UI and
+Django answer, print where everything is; then wait until `make dev` stops
+(honcho stops every process as soon as one of them ends). Standard library
+only."""
 
 import signal
 import socket
+import subprocess
 import sys
 import time
 
@@ -25,6 +28,10 @@ def answers(port: int) -> bool:
 def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+    while not answers(SERVICES[0][1]):
+        time.sleep(0.5)
+    # Not fatal: a failed sync is printed, and the rest of `make dev` runs on.
+    subprocess.run([sys.executable, "manage.py", "sync_temporal_schedules"])
     while not all(answers(port) for _, port, _ in SERVICES):
         time.sleep(0.5)
     lines = [f"{name:<16} {where}" for name, _, where in SERVICES]

@@ -11,6 +11,7 @@ each one is safe to repeat. Payloads are single dataclasses: new fields get
 defaults, so workflows already running keep working.
 """
 
+import asyncio
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
@@ -18,7 +19,12 @@ from django.conf import settings
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from apps.users.services import UnknownNameError, apply_user_action, user_ids_page
+from apps.users.services import (
+    UnknownNameError,
+    apply_user_action,
+    user_ids_page,
+    users_page,
+)
 
 from .services import send_email_once
 
@@ -127,3 +133,51 @@ async def _apply_user_action(user_ids: list[int], action: str) -> list[int]:
         raise ApplicationError(
             str(error), type="UnknownAction", non_retryable=True
         ) from error
+
+
+@dataclass
+class OnboardingPagePayload:
+    """A page of the users who need onboarding, after `after_id`."""
+
+    after_id: int = 0
+    limit: int = 500
+
+
+@dataclass
+class OnboardingPageResult:
+    checked: int  # users on the page
+    started: int  # onboardings started (or started again) now
+    last_id: int  # the page's last user id (0: the page was empty)
+
+
+# Starts in flight at once while a page is reconciled.
+MAX_CONCURRENT_STARTS = 20
+
+
+@activity.defn
+async def start_missing_onboardings_activity(
+    payload: OnboardingPagePayload,
+) -> OnboardingPageResult:
+    """Start onboarding for a page of the users who need it, through the
+    worker's client. Users whose onboarding runs or completed are left
+    alone, so a retry of this activity starts nothing twice."""
+    # Imported here: the starters import the workflows, which import this module.
+    from .starters import StartOutcome, start_onboarding_with
+
+    users = await sync_to_async(users_page)(
+        "needs_onboarding", after_id=payload.after_id, limit=payload.limit
+    )
+    client = activity.client()
+    slots = asyncio.Semaphore(MAX_CONCURRENT_STARTS)
+
+    async def start(user) -> StartOutcome:
+        async with slots:
+            return (await start_onboarding_with(client, user)).outcome
+
+    outcomes = await asyncio.gather(*(start(user) for user in users))
+    started = [StartOutcome.STARTED, StartOutcome.RESTARTED]
+    return OnboardingPageResult(
+        checked=len(users),
+        started=sum(outcome in started for outcome in outcomes),
+        last_id=users[-1].pk if users else 0,
+    )

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.checks import Error, register
 from django.core.exceptions import ImproperlyConfigured
 
+from .workflows import EMAIL_TIMEOUT as EMAIL_ACTIVITY_TIMEOUT
+
 # What each TLS file must hold (PEM), so that a swapped or DER file is named
 # at startup instead of failing the TLS handshake.
 PEM_MARKERS = {
@@ -25,6 +27,8 @@ PEM_MARKERS = {
     ),
 }
 
+# The default of a MAILERS entry's BACKEND; its `timeout` option is checked.
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 # Settings that must not be empty, and those that must be positive, with the
 # number of their check id (temporal_app.E0xx).
@@ -34,6 +38,9 @@ POSITIVE = {
     "TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS": 7,
     "TEMPORAL_CONNECT_TIMEOUT_SECONDS": 8,
     "TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": 9,
+    "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS": 13,
+    "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS": 14,
+    "TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS": 15,
 }
 
 
@@ -116,9 +123,31 @@ def worker_errors() -> list[Error]:
     return errors
 
 
+def email_errors() -> list[Error]:
+    """Problems with the default mailer: an SMTP server that stops answering
+    must fail the send before Temporal times the email activity out."""
+    mailer = settings.MAILERS.get("default", {})
+    if mailer.get("BACKEND", SMTP_BACKEND) != SMTP_BACKEND:
+        return []
+    timeout = mailer.get("OPTIONS", {}).get("timeout")
+    limit = EMAIL_ACTIVITY_TIMEOUT.total_seconds()
+    if timeout is not None and 0 < timeout < limit:
+        return []
+    return [
+        _error(
+            "EMAIL_TIMEOUT",
+            f"(the default mailer's SMTP timeout) is {timeout!r}; it must be "
+            f"positive and below the email activity's start_to_close_timeout "
+            f"({limit:g} s)",
+            "Set EMAIL_TIMEOUT to a few seconds, e.g. 10.",
+            12,
+        )
+    ]
+
+
 @register("temporal")
 def check_temporal_settings(app_configs, **kwargs) -> list[Error]:
-    return client_errors() + worker_errors()
+    return client_errors() + worker_errors() + email_errors()
 
 
 def require_valid_client_settings() -> None:

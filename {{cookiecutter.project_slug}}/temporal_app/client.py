@@ -1,18 +1,59 @@
 """Connecting to Temporal with the project's settings.
 
-A Temporal client belongs to the event loop that created it: connect inside
-the loop that uses it, and do not keep one across `asyncio.run` or
-`async_to_sync` calls.
+- `connect()` opens a new client: the worker's, or a script's.
+- `shared_client` is the one client that Django code shares in a process
+  (views, signals, admin actions, commands). Temporal advises one client per
+  process: each new one costs a connection, and a TLS handshake with a remote
+  cluster. It connects on first use, on an event loop of its own in a daemon
+  thread, so sync and async callers on any thread reuse it, and it bounds
+  every call so that Django never hangs on Temporal: connecting by
+  TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS, each call by
+  TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS. Past either, it raises
+  `TemporalUnavailable`.
+- `sdk_runtime()` sends the log lines of the SDK's Rust core through Python
+  logging (the LOGGING setting), so they get the project's format.
 """
 
+import asyncio
+import logging
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from django.conf import settings
 from temporalio.client import Client
-from temporalio.runtime import Runtime
-from temporalio.service import TLSConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from .checks import require_valid_client_settings
+
+logger = logging.getLogger(__name__)
+
+# The settings a client is made from: when one changes (tests do that), the
+# shared client connects again.
+CLIENT_SETTINGS = [
+    "TEMPORAL_ADDRESS",
+    "TEMPORAL_NAMESPACE",
+    "TEMPORAL_API_KEY",
+    "TEMPORAL_TLS",
+    "TEMPORAL_TLS_CLIENT_CERT_PATH",
+    "TEMPORAL_TLS_CLIENT_KEY_PATH",
+    "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+    "TEMPORAL_TLS_SERVER_NAME",
+]
+
+
+class TemporalUnavailable(Exception):
+    """Temporal could not be reached, or did not answer in time."""
 
 
 def tls_config() -> TLSConfig | bool:
@@ -44,6 +85,35 @@ def tls_config() -> TLSConfig | bool:
     )
 
 
+_runtimes: dict[tuple[int, str], Runtime] = {}
+
+
+def sdk_runtime(metrics_bind_address: str = "") -> Runtime:
+    """Return this process's SDK runtime, made once per metrics address.
+
+    The Rust core's warnings and errors become records of the
+    `temporalio.core` loggers instead of coloured text on stderr. With a
+    host:port, the runtime also serves the SDK's metrics for Prometheus there
+    (at /metrics).
+    """
+    key = (os.getpid(), metrics_bind_address)  # a forked child makes its own
+    if key not in _runtimes:
+        _runtimes[key] = Runtime(
+            telemetry=TelemetryConfig(
+                logging=LoggingConfig(
+                    filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                    forwarding=LogForwardingConfig(
+                        logger=logging.getLogger("temporalio.core")
+                    ),
+                ),
+                metrics=PrometheusConfig(bind_address=metrics_bind_address)
+                if metrics_bind_address
+                else None,
+            )
+        )
+    return _runtimes[key]
+
+
 async def connect(
     *,
     address: str | None = None,
@@ -53,7 +123,7 @@ async def connect(
     """Connect to the configured Temporal service (or the one given).
 
     `runtime` carries the SDK's telemetry settings (the worker passes one
-    that exports Prometheus metrics); the default is the SDK's own. Bad
+    that exports Prometheus metrics); the default is `sdk_runtime()`. Bad
     TEMPORAL_* settings raise ImproperlyConfigured naming them, also in
     processes that run no system checks (gunicorn, uvicorn).
     """
@@ -63,5 +133,134 @@ async def connect(
         namespace=namespace or settings.TEMPORAL_NAMESPACE,
         api_key=settings.TEMPORAL_API_KEY or None,
         tls=tls_config(),
-        runtime=runtime,
+        runtime=runtime or sdk_runtime(),
     )
+
+
+async def connect_when_ready(
+    timeout_seconds: float, *, runtime: Runtime | None = None, **where: str
+) -> Client:
+    """Connect, retrying for up to `timeout_seconds` while the server starts
+    (as with `make dev` or `docker compose up`)."""
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        try:
+            return await connect(runtime=runtime, **where)
+        except RuntimeError as error:  # the SDK's "Failed client connect: ..."
+            if time.monotonic() >= deadline:
+                raise
+            logger.warning("Temporal not reachable yet (%s); retrying", error)
+            await asyncio.sleep(1)
+
+
+# Answers that mean "Temporal is not there right now", not "the call is wrong".
+UNAVAILABLE_STATUSES = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
+
+
+class SharedClient:
+    """The process's one client for Django code, on an event loop of its own.
+
+    `call(operation)` from sync code and `await acall(operation)` from async
+    code run `operation(client)` on that loop and return its result.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: Client | None = None
+        self._client_settings: tuple | None = None
+        self._connection: asyncio.Future[Client] | None = None
+
+    def call[T](self, operation: Callable[[Client], Awaitable[T]]) -> T:
+        """Run `operation(client)` and wait for its result (sync code)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass  # no event loop in this thread: blocking is fine
+        else:
+            raise RuntimeError(
+                "Waiting for Temporal would block this thread's event loop: "
+                "use the async variant (acall, astart_*) here"
+            )
+        future = asyncio.run_coroutine_threadsafe(self._run(operation), self._loop_())
+        return future.result()
+
+    async def acall[T](self, operation: Callable[[Client], Awaitable[T]]) -> T:
+        """Run `operation(client)` and await its result (async code)."""
+        future = asyncio.run_coroutine_threadsafe(self._run(operation), self._loop_())
+        return await asyncio.wrap_future(future)
+
+    def _loop_(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            # First use, or a child forked from a process that used it
+            # (gunicorn --preload): threads do not survive a fork.
+            if self._pid != os.getpid():
+                self._loop = asyncio.new_event_loop()
+                self._client, self._connection = None, None
+                self._pid = os.getpid()
+                threading.Thread(
+                    target=self._loop.run_forever, name="temporal-client", daemon=True
+                ).start()
+            assert self._loop is not None
+            return self._loop
+
+    async def _run[T](self, operation: Callable[[Client], Awaitable[T]]) -> T:
+        client = await self._connected()
+        seconds = settings.TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS
+        try:
+            async with asyncio.timeout(seconds):
+                return await operation(client)
+        except TimeoutError:
+            raise TemporalUnavailable(
+                f"Temporal at {settings.TEMPORAL_ADDRESS} did not answer within "
+                f"{seconds:g} s (TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS)"
+            ) from None
+        except RPCError as error:
+            if error.status not in UNAVAILABLE_STATUSES:
+                raise
+            raise TemporalUnavailable(
+                f"Temporal at {settings.TEMPORAL_ADDRESS} is unavailable: {error}"
+            ) from error
+
+    async def _connected(self) -> Client:
+        """The client for the current settings, connecting when needed.
+
+        One connection attempt at a time: a call that times out waiting for
+        it leaves it running (the SDK cannot abandon it), and the calls after
+        it wait for the same attempt, each for one connect timeout at most.
+        """
+        wanted = tuple(getattr(settings, name) for name in CLIENT_SETTINGS)
+        if self._client_settings != wanted:
+            self._client, self._connection = None, None
+            self._client_settings = wanted
+        if self._client is not None:
+            return self._client
+        if self._connection is None or (
+            self._connection.done() and self._connection.exception()
+        ):
+            self._connection = asyncio.ensure_future(connect())
+            # Its error is read here even when no call waits for it any more.
+            self._connection.add_done_callback(
+                lambda done: done.cancelled() or done.exception()
+            )
+        connection = self._connection
+        seconds = settings.TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS
+        try:
+            async with asyncio.timeout(seconds):
+                client = await asyncio.shield(connection)
+        except TimeoutError:
+            raise TemporalUnavailable(
+                f"Could not connect to Temporal at {settings.TEMPORAL_ADDRESS} "
+                f"within {seconds:g} s (TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS)"
+            ) from None
+        except RuntimeError as error:  # the SDK's "Failed client connect: ..."
+            raise TemporalUnavailable(
+                f"Could not connect to Temporal at {settings.TEMPORAL_ADDRESS}: {error}"
+            ) from error
+        if self._connection is connection:  # the settings did not change meanwhile
+            self._client = client
+        return client
+
+
+shared_client = SharedClient()

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from .client import TemporalUnavailable
+from .schedules import RECONCILE_ONBOARDING
 from .starters import start_onboarding
 
 logger = logging.getLogger(__name__)
@@ -25,13 +27,20 @@ def start_onboarding_for_new_user(sender, instance, created, raw=False, **kwargs
 
 
 def _start(user) -> None:
+    # The signup has committed: whatever happens here must not fail it, and
+    # nothing is lost, as the reconcile schedule starts what did not start.
     try:
         start_onboarding(user)
+    except TemporalUnavailable as error:
+        logger.warning(
+            "Onboarding of user %s not started (%s); the %s schedule will start it",
+            user.pk,
+            error,
+            RECONCILE_ONBOARDING,
+        )
     except Exception:
-        # An unreachable Temporal must not fail the signup that just committed.
         logger.exception(
-            "Could not start onboarding for user %s; start it later with "
-            "`python manage.py start_onboarding %s`",
+            "Onboarding of user %s not started; the %s schedule will start it",
             user.pk,
-            user.pk,
+            RECONCILE_ONBOARDING,
         )

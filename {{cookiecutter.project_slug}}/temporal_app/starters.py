@@ -1,28 +1,33 @@
 """Starting workflows from Django code: signals, admin actions, views and
 management commands all go through here.
 
-- A Temporal client belongs to the event loop that created it, so each start
-  connects inside its own coroutine; the sync functions wrap the async ones
-  with `async_to_sync` and can be called from any sync code.
-- Workflow ids are deterministic (`onboarding-<user_id>`), and a start whose
-  id already ran or runs is a no-op, so a repeated start never duplicates.
+- Every start goes through the process's shared client
+  (`temporal_app.client.shared_client`) and is bounded in time: with Temporal
+  down, a start raises `TemporalUnavailable` within the client timeouts.
+  `start_*` are for sync code, `astart_*` for async code.
+- Workflow ids are deterministic (`onboarding-<user_id>`), so a repeated start
+  never duplicates: a running workflow is left alone, a completed one is not
+  run again, and one that failed (or was cancelled, terminated or timed out)
+  is started again. The returned `WorkflowStart` says which happened.
 - Model signals start workflows through `transaction.on_commit`, so nothing
-  starts for a row that was rolled back (see temporal_app.signals).
+  starts for a row that was rolled back (see temporal_app.signals); a start
+  that fails there is made later by the `reconcile-onboarding` schedule
+  (temporal_app.schedules).
 """
 
-import contextlib
 import uuid
-from typing import Protocol
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
 
-from asgiref.sync import async_to_sync
 from django.conf import settings
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from apps.users.services import USER_SELECTIONS
+from apps.users.services import USER_ACTIONS, USER_SELECTIONS, UnknownNameError
 
-from .client import connect
+from .client import shared_client
 from .workflows import (
     BatchProcessingWorkflow,
     BatchProcessingWorkflowInput,
@@ -46,6 +51,25 @@ class BatchTooLargeError(ValueError):
     pass
 
 
+class StartOutcome(StrEnum):
+    STARTED = "started"
+    RESTARTED = "started again (the last run did not complete)"
+    RUNNING = "already running"
+    COMPLETED = "already done"
+
+
+@dataclass(frozen=True)
+class WorkflowStart:
+    """What a start did: the workflow's id, and what happened to it."""
+
+    workflow_id: str
+    outcome: StartOutcome
+
+    @property
+    def url(self) -> str:
+        return workflow_url(self.workflow_id)
+
+
 def onboarding_workflow_id(user_id: int) -> str:
     return f"onboarding-{user_id}"
 
@@ -58,27 +82,117 @@ def workflow_url(workflow_id: str) -> str:
     )
 
 
-async def astart_onboarding(user: OnboardingUser, **input_fields) -> str:
-    """Start user_onboarding for `user` (once per user); return its id."""
-    workflow_id = onboarding_workflow_id(user.pk)
-    client = await connect()
-    # A user onboarded before makes the server refuse the start: nothing to do.
-    with contextlib.suppress(WorkflowAlreadyStartedError):
+async def start_once(
+    client: Client, workflow: Any, input: Any, *, workflow_id: str
+) -> WorkflowStart:
+    """Start `workflow` under `workflow_id` unless it runs or ran to completion.
+
+    One request when the id is new; a repeat costs a look-up more.
+    """
+
+    async def start(reuse: WorkflowIDReusePolicy) -> None:
         await client.start_workflow(
-            UserOnboardingWorkflow.run,
-            OnboardingWorkflowInput(
-                user_id=user.pk,
-                email=user.email,
-                name=user.display_name,
-                **input_fields,
-            ),
+            workflow,
+            input,
             id=workflow_id,
             task_queue=settings.TEMPORAL_TASK_QUEUE,
-            # Running: join it. Already finished: refuse.
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=reuse,
         )
-    return workflow_id
+
+    try:
+        await start(WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        return WorkflowStart(workflow_id, StartOutcome.STARTED)
+    except WorkflowAlreadyStartedError:
+        pass  # it runs, or ran: find out how it ended
+    status = (await client.get_workflow_handle(workflow_id).describe()).status
+    if status == WorkflowExecutionStatus.RUNNING:
+        return WorkflowStart(workflow_id, StartOutcome.RUNNING)
+    if status in (
+        WorkflowExecutionStatus.COMPLETED,
+        WorkflowExecutionStatus.CONTINUED_AS_NEW,
+    ):
+        return WorkflowStart(workflow_id, StartOutcome.COMPLETED)
+    # Failed, cancelled, terminated or timed out: the work is not done.
+    try:
+        await start(WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY)
+    except WorkflowAlreadyStartedError:  # another caller restarted it first
+        return WorkflowStart(workflow_id, StartOutcome.RUNNING)
+    return WorkflowStart(workflow_id, StartOutcome.RESTARTED)
+
+
+async def start_onboarding_with(
+    client: Client, user: OnboardingUser, **input_fields
+) -> WorkflowStart:
+    """Start user_onboarding for `user` through the given client (the worker's
+    own, in activities)."""
+    return await start_once(
+        client,
+        UserOnboardingWorkflow.run,
+        OnboardingWorkflowInput(
+            user_id=user.pk,
+            email=user.email,
+            name=user.display_name,
+            **input_fields,
+        ),
+        workflow_id=onboarding_workflow_id(user.pk),
+    )
+
+
+async def astart_onboarding(user: OnboardingUser, **input_fields) -> WorkflowStart:
+    """Start user_onboarding for `user`, unless it runs or completed."""
+    return await shared_client.acall(
+        lambda client: start_onboarding_with(client, user, **input_fields)
+    )
+
+
+def start_onboarding(user: OnboardingUser, **input_fields) -> WorkflowStart:
+    """Start user_onboarding for `user`, unless it runs or completed."""
+    return shared_client.call(
+        lambda client: start_onboarding_with(client, user, **input_fields)
+    )
+
+
+def batch_input(
+    *,
+    user_ids: list[int] | None = None,
+    selection: str = "",
+    action: str = "process",
+    batch_id: str = "",
+) -> BatchProcessingWorkflowInput:
+    """The input of a batch, checked before anything reaches Temporal."""
+    if bool(user_ids) == bool(selection):
+        raise ValueError("Give either user_ids or a selection")
+    if selection and selection not in USER_SELECTIONS:
+        raise UnknownNameError(
+            f"Unknown user selection {selection!r}; "
+            f"expected one of {sorted(USER_SELECTIONS)}"
+        )
+    if action not in USER_ACTIONS:
+        raise UnknownNameError(
+            f"Unknown user action {action!r}; expected one of {sorted(USER_ACTIONS)}"
+        )
+    if user_ids and len(user_ids) > MAX_BATCH_IDS:
+        raise BatchTooLargeError(
+            f"{len(user_ids):,} user ids are more than a batch carries "
+            f"({MAX_BATCH_IDS:,}); use a selection instead, such as 'all' "
+            f"(one of {sorted(USER_SELECTIONS)})"
+        )
+    return BatchProcessingWorkflowInput(
+        batch_id=batch_id or f"{selection or 'users'}-{uuid.uuid4().hex[:12]}",
+        user_ids=list(user_ids or []),
+        selection=selection,
+        action=action,
+    )
+
+
+def _start_batch(input: BatchProcessingWorkflowInput):
+    return lambda client: start_once(
+        client,
+        BatchProcessingWorkflow.run,
+        input,
+        workflow_id=f"batch-{input.batch_id}",
+    )
 
 
 async def astart_batch(
@@ -87,38 +201,25 @@ async def astart_batch(
     selection: str = "",
     action: str = "process",
     batch_id: str = "",
-) -> str:
-    """Start batch_processing for a list of ids or a named selection; return
-    its workflow id (`batch-<batch_id>`; a fresh batch id by default)."""
-    if bool(user_ids) == bool(selection):
-        raise ValueError("Give either user_ids or a selection")
-    if selection and selection not in USER_SELECTIONS:
-        raise ValueError(
-            f"Unknown selection {selection!r}; expected one of {sorted(USER_SELECTIONS)}"
-        )
-    if user_ids and len(user_ids) > MAX_BATCH_IDS:
-        raise BatchTooLargeError(
-            f"{len(user_ids):,} user ids are more than a batch carries "
-            f"({MAX_BATCH_IDS:,}); use a selection instead, such as 'all' "
-            f"(one of {sorted(USER_SELECTIONS)})"
-        )
-    batch_id = batch_id or f"{selection or 'users'}-{uuid.uuid4().hex[:12]}"
-    workflow_id = f"batch-{batch_id}"
-    client = await connect()
-    handle: WorkflowHandle = await client.start_workflow(
-        BatchProcessingWorkflow.run,
-        BatchProcessingWorkflowInput(
-            batch_id=batch_id,
-            user_ids=list(user_ids or []),
-            selection=selection,
-            action=action,
-        ),
-        id=workflow_id,
-        task_queue=settings.TEMPORAL_TASK_QUEUE,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+) -> WorkflowStart:
+    """Start batch_processing for a list of ids or a named selection; its id
+    is `batch-<batch_id>` (a fresh batch id by default)."""
+    input = batch_input(
+        user_ids=user_ids, selection=selection, action=action, batch_id=batch_id
     )
-    return handle.id
+    return await shared_client.acall(_start_batch(input))
 
 
-start_onboarding = async_to_sync(astart_onboarding)
-start_batch = async_to_sync(astart_batch)
+def start_batch(
+    *,
+    user_ids: list[int] | None = None,
+    selection: str = "",
+    action: str = "process",
+    batch_id: str = "",
+) -> WorkflowStart:
+    """Start batch_processing for a list of ids or a named selection; its id
+    is `batch-<batch_id>` (a fresh batch id by default)."""
+    input = batch_input(
+        user_ids=user_ids, selection=selection, action=action, batch_id=batch_id
+    )
+    return shared_client.call(_start_batch(input))

@@ -11,12 +11,10 @@ import logging
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from .activities import (
@@ -24,19 +22,29 @@ from .activities import (
     process_user_activity,
     process_user_chunk_activity,
     send_email_activity,
+    start_missing_onboardings_activity,
 )
-from .client import connect
+from .client import connect_when_ready, sdk_runtime
 from .interceptors import DjangoInterceptor
-from .workflows import BatchProcessingWorkflow, UserOnboardingWorkflow
+from .workflows import (
+    BatchProcessingWorkflow,
+    ReconcileOnboardingWorkflow,
+    UserOnboardingWorkflow,
+)
 
 logger = logging.getLogger(__name__)
 
-WORKFLOWS = [UserOnboardingWorkflow, BatchProcessingWorkflow]
+WORKFLOWS = [
+    UserOnboardingWorkflow,
+    BatchProcessingWorkflow,
+    ReconcileOnboardingWorkflow,
+]
 ACTIVITIES = [
     send_email_activity,
     process_user_activity,
     process_user_chunk_activity,
     fetch_user_ids_activity,
+    start_missing_onboardings_activity,
 ]
 
 
@@ -45,7 +53,7 @@ def create_worker(
     *,
     task_queue: str,
     activities: Sequence[Callable] = ACTIVITIES,
-    max_concurrent_activities: int = 100,
+    max_concurrent_activities: int = 20,
     max_concurrent_workflow_tasks: int = 100,
     graceful_shutdown_timeout: timedelta = timedelta(seconds=30),
 ) -> Worker:
@@ -58,18 +66,6 @@ def create_worker(
         max_concurrent_activities=max_concurrent_activities,
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
         graceful_shutdown_timeout=graceful_shutdown_timeout,
-    )
-
-
-def telemetry_runtime(metrics_bind_address: str) -> Runtime | None:
-    """A runtime exporting the SDK's metrics for Prometheus on the given
-    host:port (scraped at /metrics), or None for the SDK's default."""
-    if not metrics_bind_address:
-        return None
-    return Runtime(
-        telemetry=TelemetryConfig(
-            metrics=PrometheusConfig(bind_address=metrics_bind_address)
-        )
     )
 
 
@@ -134,22 +130,16 @@ class WorkerRunner:
 
     async def connect(self) -> Client:
         """Connect, retrying while the server starts up."""
-        deadline = time.monotonic() + self.connect_timeout_seconds
-        runtime = telemetry_runtime(self.metrics_bind_address)
-        if runtime:
+        if self.metrics_bind_address:
             logger.info(
                 "Prometheus metrics on http://%s/metrics", self.metrics_bind_address
             )
-        while True:
-            try:
-                return await connect(
-                    address=self.address, namespace=self.namespace, runtime=runtime
-                )
-            except RuntimeError as error:  # the SDK's "failed client connect"
-                if time.monotonic() >= deadline:
-                    raise
-                logger.warning("Temporal not reachable yet (%s); retrying", error)
-                await asyncio.sleep(1)
+        return await connect_when_ready(
+            self.connect_timeout_seconds,
+            address=self.address,
+            namespace=self.namespace,
+            runtime=sdk_runtime(self.metrics_bind_address),
+        )
 
     def on_signal(self, sig: signal.Signals) -> None:
         if self._shutdown is None:

@@ -1,13 +1,10 @@
+from collections import Counter
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.utils.translation import ngettext
 
-from temporal_app.starters import (
-    MAX_BATCH_IDS,
-    BatchTooLargeError,
-    start_batch,
-    start_onboarding,
-)
+from temporal_app.client import TemporalUnavailable
+from temporal_app.starters import MAX_BATCH_IDS, start_batch, start_onboarding
 
 from .models import User
 
@@ -24,27 +21,33 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description="Start onboarding for the selected users")
     def start_onboarding(self, request, queryset):
-        users = list(queryset.exclude(email=""))
-        for user in users:
-            start_onboarding(user)
-        started = ngettext(
-            "Onboarding started for %(count)d user",
-            "Onboarding started for %(count)d users",
-            len(users),
-        ) % {"count": len(users)}
-        self.message_user(
-            request,
-            f"{started} (users without an email address are skipped; a user "
-            "is onboarded only once).",
-            messages.SUCCESS,
-        )
+        outcomes = Counter()
+        for user in queryset.exclude(email=""):
+            try:
+                outcomes[str(start_onboarding(user).outcome)] += 1
+            except TemporalUnavailable as error:
+                # Temporal is down: the rest would wait for it in vain.
+                self.message_user(request, f"Onboarding: {error}", messages.ERROR)
+                break
+        if outcomes:
+            summary = ", ".join(
+                f"{outcome}: {count} user{'s' if count > 1 else ''}"
+                for outcome, count in outcomes.items()
+            )
+            self.message_user(
+                request,
+                f"Onboarding {summary} (users without an email address are skipped).",
+                messages.SUCCESS,
+            )
 
     @admin.action(description="Process the selected users in a batch")
     def start_batch(self, request, queryset):
         user_ids = list(queryset.values_list("pk", flat=True)[: MAX_BATCH_IDS + 1])
         try:
-            workflow_id = start_batch(user_ids=user_ids)
-        except BatchTooLargeError as error:
+            start = start_batch(user_ids=user_ids)
+        except (ValueError, TemporalUnavailable) as error:
             self.message_user(request, str(error), messages.ERROR)
             return
-        self.message_user(request, f"Batch {workflow_id} started.", messages.SUCCESS)
+        self.message_user(
+            request, f"Batch {start.workflow_id}: {start.outcome}.", messages.SUCCESS
+        )

@@ -34,6 +34,11 @@ USER_SELECTIONS: dict[str, Callable[[], QuerySet[User]]] = {
     "all": lambda: User.objects.all(),
     "active": lambda: User.objects.filter(is_active=True),
     "not_onboarded": lambda: User.objects.filter(onboarded_at__isnull=True),
+    # Who the reconcile-onboarding schedule starts onboarding for: the users
+    # that signing up would have started it for (see temporal_app.signals).
+    "needs_onboarding": lambda: User.objects.filter(
+        onboarded_at__isnull=True, is_active=True
+    ).exclude(email=""),
 }
 
 
@@ -66,3 +71,9 @@ def user_ids_page(selection: str, *, after_id: int, limit: int) -> list[int]:
     users = _lookup(USER_SELECTIONS, selection, "selection")()
     page = users.filter(pk__gt=after_id).order_by("pk")[:limit]
     return list(page.values_list("pk", flat=True))
+
+
+def users_page(selection: str, *, after_id: int, limit: int) -> list[User]:
+    """The selection's users above `after_id`, in id order (keyset paging)."""
+    users = _lookup(USER_SELECTIONS, selection, "selection")()
+    return list(users.filter(pk__gt=after_id).order_by("pk")[:limit])

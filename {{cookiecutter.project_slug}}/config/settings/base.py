@@ -132,6 +132,9 @@ def mailer(backend: str) -> dict:
             "username": env("EMAIL_HOST_USER", default=""),
             "password": env("EMAIL_HOST_PASSWORD", default=""),
             "use_tls": env.bool("EMAIL_USE_TLS", default=False),
+            # Seconds each step of the SMTP exchange may take: without it a
+            # hung mail server holds the worker's thread forever.
+            "timeout": env.float("EMAIL_TIMEOUT", default=10.0),
         }
     elif backend == "django.core.mail.backends.filebased.EmailBackend":
         options = {
@@ -170,11 +173,22 @@ TEMPORAL_TLS_CLIENT_CERT_PATH = env("TEMPORAL_TLS_CLIENT_CERT_PATH", default="")
 TEMPORAL_TLS_CLIENT_KEY_PATH = env("TEMPORAL_TLS_CLIENT_KEY_PATH", default="")
 TEMPORAL_TLS_SERVER_CA_CERT_PATH = env("TEMPORAL_TLS_SERVER_CA_CERT_PATH", default="")
 TEMPORAL_TLS_SERVER_NAME = env("TEMPORAL_TLS_SERVER_NAME", default="")
+# Django's client (views, signals, admin, commands): how long it may take to
+# connect, and to answer each call once connected. Past either, the call
+# raises TemporalUnavailable, so a signup never waits on Temporal for long.
+TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = env.float(
+    "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS", default=0.5
+)
+TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS = env.float(
+    "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS", default=0.4
+)
 # The worker: how many activities and workflow tasks run at once, and how
 # long in-flight activities may take to finish after SIGTERM before they are
-# cancelled.
+# cancelled. Each running activity may hold a database connection: worker
+# replicas x activities, plus the web processes' connections, must stay below
+# the database's limit (PostgreSQL's max_connections is 100 by default).
 TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES = env.int(
-    "TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES", default=100
+    "TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES", default=20
 )
 TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS = env.int(
     "TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", default=100
@@ -193,6 +207,12 @@ TEMPORAL_METRICS_BIND_ADDRESS = env("TEMPORAL_METRICS_BIND_ADDRESS", default="")
 # Start the user_onboarding workflow when a user is created (after commit).
 TEMPORAL_START_ONBOARDING_ON_SIGNUP = env.bool(
     "TEMPORAL_START_ONBOARDING_ON_SIGNUP", default=True
+)
+# How often the reconcile-onboarding schedule starts onboarding for users who
+# should have it and do not (signed up while Temporal was down). Declared in
+# temporal_app/schedules.py; `manage.py sync_temporal_schedules` applies it.
+TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS = env.int(
+    "TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS", default=300
 )
 # Where people look at workflows: management commands print links into it.
 TEMPORAL_UI_URL = env("TEMPORAL_UI_URL", default="http://localhost:8080")

@@ -20,6 +20,14 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Not the development queue: a test never hands work to a `make dev` worker.
 TEMPORAL_TASK_QUEUE = env("TEMPORAL_TASK_QUEUE", default="test-tasks")
+# Generous, as a loaded machine can be slow to connect: the tests of the
+# bounds (test_shared_client.py, test_schedules.py) set their own.
+TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = env.float(
+    "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS", default=10
+)
+TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS = env.float(
+    "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS", default=10
+)
 # Tests that create users start no workflow, unless they ask for it.
 TEMPORAL_START_ONBOARDING_ON_SIGNUP = env.bool(
     "TEMPORAL_START_ONBOARDING_ON_SIGNUP", default=False

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
+from config.settings.base import mailer
 from temporal_app.checks import check_temporal_settings, require_valid_client_settings
 from temporal_app.client import connect
 
@@ -44,6 +45,25 @@ def test_the_project_settings_pass():
     assert check_temporal_settings(None) == []
 
 
+def smtp_mailer(**options) -> dict:
+    """MAILERS whose default mailer is Django's SMTP backend, with `options`."""
+    return {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "localhost", **options},
+        }
+    }
+
+
+def test_the_smtp_mailer_of_the_project_settings_passes(monkeypatch):
+    """The test settings swap in the locmem backend; production's is SMTP."""
+    monkeypatch.delenv("EMAIL_TIMEOUT", raising=False)
+    with override_settings(
+        MAILERS={"default": mailer("django.core.mail.backends.smtp.EmailBackend")}
+    ):
+        assert check_temporal_settings(None) == []
+
+
 def test_mutual_tls_files_pass(pem_files):
     with override_settings(
         TEMPORAL_TLS_CLIENT_CERT_PATH=pem_files["cert"],
@@ -72,6 +92,12 @@ BAD_SETTINGS = [
     pytest.param({"TEMPORAL_CONNECT_TIMEOUT_SECONDS": 0}, "E008", "TEMPORAL_CONNECT_TIMEOUT_SECONDS must be positive", id="connect-timeout-zero"),
     pytest.param({"TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": 0}, "E009", "TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS must be positive", id="workflow-tasks-zero"),
     pytest.param({"TEMPORAL_METRICS_BIND_ADDRESS": "9000"}, "E010", "TEMPORAL_METRICS_BIND_ADDRESS is '9000'; expected host:port", id="metrics-without-host"),
+    pytest.param({"TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS": 0}, "E013", "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS must be positive", id="client-connect-timeout-zero"),
+    pytest.param({"TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS": -0.5}, "E014", "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS must be positive", id="client-rpc-timeout-negative"),
+    pytest.param({"TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS": 0}, "E015", "TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS must be positive", id="reconcile-interval-zero"),
+    pytest.param({"MAILERS": smtp_mailer()}, "E012", "EMAIL_TIMEOUT (the default mailer's SMTP timeout) is None", id="email-timeout-unset"),
+    pytest.param({"MAILERS": smtp_mailer(timeout=0)}, "E012", "EMAIL_TIMEOUT (the default mailer's SMTP timeout) is 0; it must be positive", id="email-timeout-zero"),
+    pytest.param({"MAILERS": smtp_mailer(timeout=60.0)}, "E012", "is 60.0; it must be positive and below the email activity's start_to_close_timeout (60 s)", id="email-timeout-not-below-the-activity-timeout"),
 ]
 # fmt: on
 

@@ -6,6 +6,7 @@ After an intended, compatible change, record the histories again with
 `make histories` (pytest --record-histories) and commit them.
 """
 
+import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -53,8 +54,11 @@ async def fake_process_chunk(payload: UserChunkPayload) -> dict:
 
 async def cancel_follow_up(client: Client, workflow_id: str) -> None:
     handle = client.get_workflow_handle(workflow_id)
-    while await handle.query(UserOnboardingWorkflow.status) != "waiting to follow up":
-        pass
+    async with asyncio.timeout(10):
+        while (
+            await handle.query(UserOnboardingWorkflow.status) != "waiting to follow up"
+        ):
+            await asyncio.sleep(0.05)
     await handle.signal(UserOnboardingWorkflow.cancel_follow_up)
 
 

@@ -5,6 +5,7 @@ real `temporal server start-dev` (state in a file) and real worker processes
 on the test database."""
 
 import asyncio
+import json
 import signal
 import uuid
 from datetime import timedelta
@@ -14,6 +15,7 @@ from django.conf import settings
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
+from temporal_app.client import connect_when_ready
 from temporal_app.tests.processes import DevServer, Worker
 from temporal_app.workflows import OnboardingWorkflowInput, UserOnboardingWorkflow
 
@@ -38,7 +40,10 @@ def task_queue() -> str:
 
 
 async def connect(server: DevServer) -> Client:
-    return await Client.connect(server.address, namespace=server.namespace)
+    # A dev server that has just opened its port may not serve yet.
+    return await connect_when_ready(
+        30, address=server.address, namespace=server.namespace
+    )
 
 
 def worker(tmp_path, server: DevServer, task_queue: str, **options) -> Worker:
@@ -127,6 +132,43 @@ async def test_sigterm_lets_the_running_activity_finish(
     ]
     assert len(completed) == 2  # processing the user, and the welcome email
     await handle.terminate()
+
+
+async def test_the_sdk_core_logs_through_python_logging_in_production(
+    server, task_queue, tmp_path
+):
+    """The Rust core's warnings (here: its retries while the server is gone)
+    are JSON lines like every other log line, not coloured text."""
+    production = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "tests-only-not-a-secret",
+        "DJANGO_ALLOWED_HOSTS": "localhost",
+    }
+    with worker(tmp_path, server, task_queue, **production) as running:
+        await wait_for_output(running, "Worker polling")
+        server.stop()
+        await wait_for_output(running, '"logger": "temporalio.core')
+        running.stop(signal.SIGKILL)
+        server.start()  # for the fixture's teardown
+
+    lines = running.output().splitlines()
+    assert [line for line in lines if not is_json(line)] == []
+
+
+async def wait_for_output(running: Worker, text: str) -> None:
+    async with asyncio.timeout(30):
+        while text not in running.output():
+            await asyncio.sleep(0.1)
+
+
+def is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
 {%- if cookiecutter.database == "postgresql" %}
 
 

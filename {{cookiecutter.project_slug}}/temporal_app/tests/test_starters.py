@@ -1,32 +1,40 @@
 """Starting workflows from Django code, against a real Temporal dev server:
-deterministic ids, repeat starts that change nothing, on_commit starts, and
-the admin actions and management commands that use them."""
+deterministic ids, repeat starts that report what they found, on_commit
+starts, and the admin actions and management commands that use them."""
 
 import contextlib
 
 import pytest
 from asgiref.sync import sync_to_async as sync
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import transaction
+from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus
 
+from apps.users.services import UnknownNameError
+from temporal_app.activities import EmailPayload, UserProcessingPayload
 from temporal_app.starters import (
     MAX_BATCH_IDS,
     BatchTooLargeError,
+    StartOutcome,
     start_batch,
     start_onboarding,
 )
+from temporal_app.worker import create_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def temporal(dev_server, settings):
-    """Point the project's settings at the dev server (no worker runs, so
-    started workflows stay running); yield its client."""
+def temporal(dev_server, settings, task_queue):
+    """Point the project's settings at the dev server, on a task queue of the
+    test's own (no worker polls it unless the test runs one, so started
+    workflows stay running); yield its client."""
     client = dev_server.client
     settings.TEMPORAL_ADDRESS = client.service_client.config.target_host
     settings.TEMPORAL_NAMESPACE = client.namespace
+    settings.TEMPORAL_TASK_QUEUE = task_queue
     return client
 
 
@@ -38,11 +46,54 @@ async def test_onboarding_starts_once_per_user(temporal, user):
     first = await sync(start_onboarding)(user)
     again = await sync(start_onboarding)(user)
 
-    assert first == again == f"onboarding-{user.pk}"
-    description = await temporal.get_workflow_handle(first).describe()
+    assert first.workflow_id == again.workflow_id == f"onboarding-{user.pk}"
+    assert (first.outcome, again.outcome) == (
+        StartOutcome.STARTED,
+        StartOutcome.RUNNING,
+    )
+    description = await temporal.get_workflow_handle(first.workflow_id).describe()
     assert description.status == WorkflowExecutionStatus.RUNNING
-    assert len(await runs_of(temporal, first)) == 1
-    await temporal.get_workflow_handle(first).terminate()
+    assert len(await runs_of(temporal, first.workflow_id)) == 1
+    await temporal.get_workflow_handle(first.workflow_id).terminate()
+
+
+async def test_an_onboarding_that_did_not_complete_is_started_again(temporal, user):
+    first = await sync(start_onboarding)(user)
+    await temporal.get_workflow_handle(first.workflow_id).terminate()
+
+    again = await sync(start_onboarding)(user)
+
+    assert again.outcome == StartOutcome.RESTARTED
+    handle = temporal.get_workflow_handle(again.workflow_id)
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    assert len(await runs_of(temporal, again.workflow_id)) == 2
+    await handle.terminate()
+
+
+@activity.defn(name="process_user_activity")
+async def fake_process_user(payload: UserProcessingPayload) -> dict:
+    return {"status": "processed"}
+
+
+@activity.defn(name="send_email_activity")
+async def fake_send_email(payload: EmailPayload) -> dict:
+    return {"status": "sent"}
+
+
+async def test_a_completed_onboarding_is_not_run_again(temporal, user, task_queue):
+    worker = create_worker(
+        temporal,
+        task_queue=task_queue,
+        activities=[fake_process_user, fake_send_email],
+    )
+    async with worker:
+        first = await sync(start_onboarding)(user, follow_up_delay_seconds=0)
+        await temporal.get_workflow_handle(first.workflow_id).result()
+
+    again = await sync(start_onboarding)(user)
+
+    assert again.outcome == StartOutcome.COMPLETED
+    assert len(await runs_of(temporal, again.workflow_id)) == 1
 
 
 class RolledBack(Exception):
@@ -72,15 +123,25 @@ async def test_a_new_user_starts_onboarding_only_once_committed(
         await temporal.get_workflow_handle(f"onboarding-{created[0]}").terminate()
 
 
-async def test_no_onboarding_for_users_without_email(
-    temporal, settings, django_user_model, django_capture_on_commit_callbacks
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize(
+    ("email", "starts"),
+    [
+        pytest.param("g@example.com", 1, id="with-email"),
+        pytest.param("", 0, id="without-email"),
+    ],
+)
+def test_onboarding_is_started_after_commit_for_users_with_an_email(
+    settings, django_user_model, django_capture_on_commit_callbacks, email, starts
 ):
+    """Created on this thread, inside the test's transaction: the on_commit
+    callbacks are captured, not run, so no Temporal is needed."""
     settings.TEMPORAL_START_ONBOARDING_ON_SIGNUP = True
 
     with django_capture_on_commit_callbacks() as callbacks:
-        await django_user_model.objects.acreate(username="no-email")
+        django_user_model.objects.create(username="g", email=email)
 
-    assert callbacks == []
+    assert len(callbacks) == starts
 
 
 def test_a_batch_with_too_many_ids_is_refused_before_reaching_temporal(settings):
@@ -88,6 +149,32 @@ def test_a_batch_with_too_many_ids_is_refused_before_reaching_temporal(settings)
 
     with pytest.raises(BatchTooLargeError, match="use a selection instead"):
         start_batch(user_ids=list(range(MAX_BATCH_IDS + 1)))
+
+
+@pytest.mark.parametrize(
+    ("batch", "message"),
+    [
+        pytest.param(
+            {"user_ids": [1], "action": "explode"},
+            "Unknown user action 'explode'; expected one of ['onboard', 'process']",
+            id="unknown-action",
+        ),
+        pytest.param(
+            {"selection": "everyone"},
+            "Unknown user selection 'everyone'; expected one of ['active', 'all',",
+            id="unknown-selection",
+        ),
+    ],
+)
+def test_a_batch_with_unknown_names_is_refused_before_reaching_temporal(
+    settings, batch, message
+):
+    settings.TEMPORAL_ADDRESS = "unreachable.invalid:7233"
+
+    with pytest.raises(UnknownNameError) as raised:
+        start_batch(**batch)
+
+    assert str(raised.value).startswith(message)
 
 
 @pytest.mark.parametrize(
@@ -119,8 +206,21 @@ async def test_start_onboarding_command(temporal, user, capsys):
         "start_onboarding", str(user.pk), "--follow-up-delay", "60"
     )
 
-    assert f"onboarding-{user.pk}" in capsys.readouterr().out
+    assert f"Workflow onboarding-{user.pk}: started: http" in capsys.readouterr().out
+    await sync(call_command)("start_onboarding", str(user.pk))
+    assert f"onboarding-{user.pk}: already running" in capsys.readouterr().out
     await temporal.get_workflow_handle(f"onboarding-{user.pk}").terminate()
+
+
+async def test_start_onboarding_command_fails_clearly_when_temporal_is_down(
+    settings, user
+):
+    settings.TEMPORAL_ADDRESS = "127.0.0.1:1"  # nothing listens there
+
+    with pytest.raises(
+        CommandError, match=r"Could not connect to Temporal at 127\.0\.0\.1:1\b"
+    ):
+        await sync(call_command)("start_onboarding", str(user.pk))
 
 
 async def test_admin_actions_start_workflows(temporal, admin_client, user):
@@ -130,7 +230,7 @@ async def test_admin_actions_start_workflows(temporal, admin_client, user):
         follow=True,
     )
 
-    assert "Onboarding started for 1 user (" in response.content.decode()
+    assert "Onboarding started: 1 user (" in response.content.decode()
     handle = temporal.get_workflow_handle(f"onboarding-{user.pk}")
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
     await handle.terminate()

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.users.services import USER_ACTIONS, USER_SELECTIONS
-from temporal_app.starters import BatchTooLargeError, start_batch, workflow_url
+from temporal_app.client import TemporalUnavailable
+from temporal_app.starters import start_batch
 
 
 class Command(BaseCommand):
@@ -22,12 +23,12 @@ class Command(BaseCommand):
         if not user_ids and not selection:
             raise CommandError("Give user ids, --all or --selection")
         try:
-            workflow_id = start_batch(
+            start = start_batch(
                 user_ids=user_ids,
                 selection=selection or "",
                 action=action,
                 batch_id=batch_id,
             )
-        except BatchTooLargeError as error:
+        except (ValueError, TemporalUnavailable) as error:
             raise CommandError(str(error)) from None
-        self.stdout.write(f"Workflow {workflow_id}: {workflow_url(workflow_id)}")
+        self.stdout.write(f"Workflow {start.workflow_id}: {start.outcome}: {start.url}")

@@ -1,11 +1,15 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from temporal_app.starters import start_onboarding, workflow_url
+from temporal_app.client import TemporalUnavailable
+from temporal_app.starters import start_onboarding
 
 
 class Command(BaseCommand):
-    help = "Start the user_onboarding workflow for a user (a no-op if it ran before)."
+    help = (
+        "Start the user_onboarding workflow for a user: a no-op while it runs "
+        "or once it completed; started again if its last run failed."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("user_id", type=int)
@@ -21,5 +25,8 @@ class Command(BaseCommand):
             user = get_user_model().objects.get(pk=user_id)
         except get_user_model().DoesNotExist:
             raise CommandError(f"User {user_id} does not exist") from None
-        workflow_id = start_onboarding(user, follow_up_delay_seconds=follow_up_delay)
-        self.stdout.write(f"Workflow {workflow_id}: {workflow_url(workflow_id)}")
+        try:
+            start = start_onboarding(user, follow_up_delay_seconds=follow_up_delay)
+        except TemporalUnavailable as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(f"Workflow {start.workflow_id}: {start.outcome}: {start.url}")

@@ -1,0 +1,43 @@
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from temporal_app import schedules
+from temporal_app.client import connect_when_ready
+
+DONE = {
+    "create": "created",
+    "update": "updated",
+    "delete": "deleted",
+    "unchanged": "unchanged",
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Make the Temporal Schedules on the server match those declared in "
+        "temporal_app/schedules.py: create, update and delete (a second run "
+        "changes nothing). Run it on every deploy."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Print the plan; change nothing."
+        )
+
+    def handle(self, *args, dry_run, **options):
+        changes = async_to_sync(self.sync)(dry_run)
+        for change in changes:
+            done = DONE[change.action]
+            if dry_run and change.action != "unchanged":
+                done = f"would be {done}"
+            self.stdout.write(f"{change.schedule_id}: {done}")
+        if not changes:
+            self.stdout.write("No schedules declared, none to delete.")
+
+    async def sync(self, dry_run: bool) -> list[schedules.Change]:
+        client = await connect_when_ready(settings.TEMPORAL_CONNECT_TIMEOUT_SECONDS)
+        changes = await schedules.plan(client)
+        if not dry_run:
+            await schedules.apply(client, changes)
+        return changes
