@@ -5,6 +5,7 @@ to this virtualenv's Python, so no test downloads anything.
 """
 
 import shutil
+import socket
 import sysconfig
 import uuid
 
@@ -71,3 +72,21 @@ async def dev_server():
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture
+def black_hole():
+    """host:port of a listener that accepts connections and never answers,
+    as a Temporal behind a broken network path."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(100)
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
+
+
+@pytest.fixture
+def refusing() -> str:
+    """host:port where nothing listens: connections are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{sock.getsockname()[1]}"

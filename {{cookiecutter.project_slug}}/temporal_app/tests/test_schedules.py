@@ -4,7 +4,6 @@ reconcile-onboarding schedule, which onboards the users who signed up while
 Temporal was down (once each)."""
 
 import asyncio
-import socket
 import time
 from datetime import timedelta
 from io import StringIO
@@ -55,8 +54,9 @@ def sync_schedules(*options: str) -> str:
     return out.getvalue()
 
 
-async def schedule_ids(client: Client) -> set[str]:
-    return {listed.id async for listed in await client.list_schedules()}
+async def schedules_listed(client: Client, test) -> bool:
+    """Whether the ids of the listed schedules pass `test`."""
+    return test({listed.id async for listed in await client.list_schedules()})
 
 
 async def eventually(condition, timeout: float = 15) -> None:
@@ -120,22 +120,16 @@ async def test_sync_deletes_only_the_schedules_it_created(temporal, settings):
             ),
         ),
     )
-    expected = {RECONCILE_ONBOARDING, "made-by-hand"}
-    await eventually(lambda: _has(temporal, expected))
+    both = {RECONCILE_ONBOARDING, "made-by-hand"}
+    await eventually(lambda: schedules_listed(temporal, lambda ids: both <= ids))
     settings.TEMPORAL_START_ONBOARDING_ON_SIGNUP = False  # no longer declared
 
     output = await sync(sync_schedules)()
 
     assert output == f"{RECONCILE_ONBOARDING}: deleted\n"
-    await eventually(lambda: _has_exactly(temporal, {"made-by-hand"}))
-
-
-async def _has(client: Client, ids: set[str]) -> bool:
-    return ids <= await schedule_ids(client)
-
-
-async def _has_exactly(client: Client, ids: set[str]) -> bool:
-    return ids == await schedule_ids(client)
+    await eventually(
+        lambda: schedules_listed(temporal, lambda ids: ids == {"made-by-hand"})
+    )
 
 
 async def test_reconcile_pages_through_the_users_who_need_onboarding(
@@ -181,23 +175,6 @@ async def test_reconcile_pages_through_the_users_who_need_onboarding(
             )
         ]
         assert len(runs) == 1
-
-
-@pytest.fixture
-def black_hole():
-    """host:port of a listener that accepts connections and never answers."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(100)
-        yield f"127.0.0.1:{listener.getsockname()[1]}"
-
-
-@pytest.fixture
-def refusing() -> str:
-    """host:port where nothing listens: connections are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{sock.getsockname()[1]}"
 
 
 def sign_up(django_user_model, username: str) -> float:

@@ -4,7 +4,6 @@ or refuses the connection."""
 
 import asyncio
 import re
-import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -25,24 +24,6 @@ def temporal(dev_server, settings):
     settings.TEMPORAL_ADDRESS = dev_server.client.service_client.config.target_host
     settings.TEMPORAL_NAMESPACE = dev_server.client.namespace
     return dev_server.client
-
-
-@pytest.fixture
-def black_hole():
-    """host:port of a listener that accepts connections and never answers."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(100)
-        yield f"127.0.0.1:{listener.getsockname()[1]}"
-
-
-@pytest.fixture
-def refusing():
-    """host:port where nothing listens: connections are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        address = f"127.0.0.1:{sock.getsockname()[1]}"
-    return address
 
 
 async def test_sync_async_and_threaded_callers_share_one_client(temporal):
