@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 # The first Python >= 3.12 on PATH; override with `make test PYTHON=/path/to/python3.12`.
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
-# Where `make bake` writes the project, and extra cookiecutter arguments
-# (e.g. ARGS="--no-input use_docker=false").
+# Where `make bake` writes the project. ARGS: extra arguments of `make bake`
+# (cookiecutter's, e.g. ARGS="--no-input use_docker=false") and of `make
+# bench` (scripts/bench.py's, e.g. ARGS="--venv PATH --starts-only").
 OUTPUT ?= baked
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install bake test lint docs screenshots
+.PHONY: help install bake test lint docs screenshots bench
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,6 +39,9 @@ docs: install ## Build the docs site into docs/_build/html (warnings are errors)
 
 screenshots: install ## Take the docs' screenshots again (a baked project in headless Chromium)
 	$(BIN)/python scripts/screenshots.py --output docs/_static/screenshots
+
+bench: install ## Bake a project and print its performance table (starts/s, batches)
+	$(BIN)/python scripts/bench.py $(ARGS)
 
 # The template's own code (the project template is linted after baking).
 LINTED := hooks tests scripts docs/conf.py docs/_ext local_extensions.py

@@ -11,16 +11,20 @@
   TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS. Past either, it raises
   `TemporalUnavailable`.
 - `sdk_runtime()` sends the log lines of the SDK's Rust core through Python
-  logging (the LOGGING setting), so they get the project's format.
+  logging (the LOGGING setting), so they get the project's format;
+  `exit_now()` ends a process that used the SDK without crashing.
 """
 
 import asyncio
+import concurrent.futures
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import NoReturn
 
 from django.conf import settings
 from temporalio.client import Client
@@ -114,6 +118,29 @@ def sdk_runtime(metrics_bind_address: str = "") -> Runtime:
     return _runtimes[key]
 
 
+def sdk_used() -> bool:
+    """Whether this process made an SDK runtime (a client or a worker)."""
+    return any(pid == os.getpid() for pid, _ in _runtimes)
+
+
+def exit_now(code: int | str | None) -> NoReturn:
+    """End the process at once, flushing its output but skipping the
+    interpreter's teardown, with `code` as sys.exit() takes it.
+
+    After the SDK has run, its native (Rust) threads can still be releasing
+    Python objects while the interpreter finalizes, which crashes the process
+    (SIGSEGV) now and again (temporalio/sdk-python#300): a worker or a
+    command that used a client ends through here instead.
+    """
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
+
+
 async def connect(
     *,
     address: str | None = None,
@@ -158,10 +185,14 @@ UNAVAILABLE_STATUSES = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEED
 
 
 class SharedClient:
-    """The process's one client for Django code, on an event loop of its own.
+    """The process's one client for Django code.
 
     `call(operation)` from sync code and `await acall(operation)` from async
-    code run `operation(client)` on that loop and return its result.
+    code run `operation(client)` and return its result. The SDK's client is
+    not tied to an event loop: sync callers run operations on an event loop
+    of their thread, kept for its next calls, and async callers on theirs, so
+    a call costs no hop to another thread. Only connecting happens on the
+    client's own loop (a daemon thread), so that one attempt serves them all.
     """
 
     def __init__(self) -> None:
@@ -170,7 +201,8 @@ class SharedClient:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: Client | None = None
         self._client_settings: tuple | None = None
-        self._connection: asyncio.Future[Client] | None = None
+        self._connection: concurrent.futures.Future[Client] | None = None
+        self._threads = threading.local()
 
     def call[T](self, operation: Callable[[Client], Awaitable[T]]) -> T:
         """Run `operation(client)` and wait for its result (sync code)."""
@@ -183,27 +215,15 @@ class SharedClient:
                 "Waiting for Temporal would block this thread's event loop: "
                 "use the async variant (acall, astart_*) here"
             )
-        future = asyncio.run_coroutine_threadsafe(self._run(operation), self._loop_())
-        return future.result()
+        # A loop per thread, made anew in a forked child.
+        if getattr(self._threads, "pid", None) != os.getpid():
+            self._threads.loop = asyncio.new_event_loop()
+            self._threads.pid = os.getpid()
+        return self._threads.loop.run_until_complete(self._run(operation))
 
     async def acall[T](self, operation: Callable[[Client], Awaitable[T]]) -> T:
         """Run `operation(client)` and await its result (async code)."""
-        future = asyncio.run_coroutine_threadsafe(self._run(operation), self._loop_())
-        return await asyncio.wrap_future(future)
-
-    def _loop_(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            # First use, or a child forked from a process that used it
-            # (gunicorn --preload): threads do not survive a fork.
-            if self._pid != os.getpid():
-                self._loop = asyncio.new_event_loop()
-                self._client, self._connection = None, None
-                self._pid = os.getpid()
-                threading.Thread(
-                    target=self._loop.run_forever, name="temporal-client", daemon=True
-                ).start()
-            assert self._loop is not None
-            return self._loop
+        return await self._run(operation)
 
     async def _run[T](self, operation: Callable[[Client], Awaitable[T]]) -> T:
         client = await self._connected()
@@ -231,24 +251,36 @@ class SharedClient:
         it wait for the same attempt, each for one connect timeout at most.
         """
         wanted = tuple(getattr(settings, name) for name in CLIENT_SETTINGS)
-        if self._client_settings != wanted:
-            self._client, self._connection = None, None
-            self._client_settings = wanted
-        if self._client is not None:
-            return self._client
-        if self._connection is None or (
-            self._connection.done() and self._connection.exception()
-        ):
-            self._connection = asyncio.ensure_future(connect())
-            # Its error is read here even when no call waits for it any more.
-            self._connection.add_done_callback(
-                lambda done: done.cancelled() or done.exception()
-            )
-        connection = self._connection
+        with self._lock:
+            if self._pid != os.getpid():
+                # First use, or a child forked from a process that used it
+                # (gunicorn --preload): threads do not survive a fork.
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=self._loop.run_forever, name="temporal-client", daemon=True
+                ).start()
+                self._pid, self._client_settings = os.getpid(), None
+            if self._client_settings != wanted:
+                self._client, self._connection = None, None
+                self._client_settings = wanted
+            if self._client is not None:
+                return self._client
+            if self._connection is None or (
+                self._connection.done() and self._connection.exception()
+            ):
+                assert self._loop is not None
+                self._connection = asyncio.run_coroutine_threadsafe(
+                    connect(), self._loop
+                )
+            connection = self._connection
         seconds = settings.TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS
+        waiting = asyncio.wrap_future(connection)
+        # Its error is read here even when this call has stopped waiting.
+        waiting.add_done_callback(lambda done: done.cancelled() or done.exception())
         try:
             async with asyncio.timeout(seconds):
-                client = await asyncio.shield(connection)
+                # Shielded: giving up waiting must not cancel the attempt.
+                client = await asyncio.shield(waiting)
         except TimeoutError:
             raise TemporalUnavailable(
                 f"Could not connect to Temporal at {settings.TEMPORAL_ADDRESS} "
@@ -258,8 +290,9 @@ class SharedClient:
             raise TemporalUnavailable(
                 f"Could not connect to Temporal at {settings.TEMPORAL_ADDRESS}: {error}"
             ) from error
-        if self._connection is connection:  # the settings did not change meanwhile
-            self._client = client
+        with self._lock:
+            if self._connection is connection:  # the settings did not change
+                self._client = client
         return client
 
 

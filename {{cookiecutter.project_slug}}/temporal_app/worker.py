@@ -10,7 +10,6 @@ import asyncio
 import logging
 import os
 import signal
-import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
@@ -24,7 +23,7 @@ from .activities import (
     send_email_activity,
     start_missing_onboardings_activity,
 )
-from .client import connect_when_ready, sdk_runtime
+from .client import connect_when_ready, exit_now, sdk_runtime
 from .interceptors import DjangoInterceptor
 from .workflows import (
     BatchProcessingWorkflow,
@@ -98,14 +97,9 @@ class WorkerRunner:
     def run(self) -> None:
         """Run the worker as this process's main job, then end the process."""
         asyncio.run(self.arun())
-        # The worker has stopped cleanly and every connection is closed. End
-        # the process here rather than in interpreter teardown: the SDK's
-        # native (Rust) threads can still be releasing Python objects then,
-        # which crashes the process (SIGSEGV) now and again.
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+        # Stopped cleanly, every connection closed: end the process without
+        # the interpreter's teardown, which the SDK can crash.
+        exit_now(0)
 
     async def arun(self) -> None:
         client = await self.connect()

@@ -6,7 +6,10 @@ on the test database."""
 
 import asyncio
 import json
+import os
 import signal
+import subprocess
+import sys
 import uuid
 from datetime import timedelta
 
@@ -16,7 +19,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from temporal_app.client import connect_when_ready
-from temporal_app.tests.processes import DevServer, Worker
+from temporal_app.tests.processes import DevServer, Worker, database_url
 from temporal_app.workflows import OnboardingWorkflowInput, UserOnboardingWorkflow
 
 pytestmark = [
@@ -153,6 +156,53 @@ async def test_the_sdk_core_logs_through_python_logging_in_production(
 
     lines = running.output().splitlines()
     assert [line for line in lines if not is_json(line)] == []
+
+
+# manage.py run as a script, with an interpreter-teardown hook that says
+# whether the teardown ran.
+MANAGE_WITH_TEARDOWN_HOOK = """
+import atexit, runpy, sys
+atexit.register(print, "interpreter teardown")
+sys.argv = ["manage.py", *sys.argv[1:]]
+runpy.run_path("manage.py", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize(
+    ("address", "code", "output"),
+    [
+        pytest.param("server", 0, "Workflow batch-", id="started"),
+        pytest.param("127.0.0.1:1", 1, "Could not connect", id="refused"),
+    ],
+)
+async def test_a_command_that_used_temporal_skips_the_interpreter_teardown(
+    server, address, code, output
+):
+    """After the SDK has run, the interpreter's teardown can crash
+    (SIGSEGV: about one `start_batch` in ten did, here): manage.py ends such
+    a command before it, with the command's own exit code."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url(),
+        "TEMPORAL_ADDRESS": server.address if address == "server" else address,
+        "TEMPORAL_NAMESPACE": server.namespace,
+    }
+    command = [sys.executable, "-c", MANAGE_WITH_TEARDOWN_HOOK, "start_batch", "--all"]
+
+    result = await asyncio.to_thread(
+        subprocess.run,
+        command,
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == code, result.stderr
+    assert output in result.stdout + result.stderr
+    assert "interpreter teardown" not in result.stdout
 
 
 async def wait_for_output(running: Worker, text: str) -> None:
