@@ -167,14 +167,9 @@ async def test_reconcile_pages_through_the_users_who_need_onboarding(
     assert first == {"status": "completed", "checked": 7, "started": 7}
     # The second run finds them onboarding (or onboarded): it starts none.
     assert second["started"] == 0
-    for user in need:
-        runs = [
-            run
-            async for run in temporal.list_workflows(
-                f"WorkflowId = 'onboarding-{user.pk}'"
-            )
-        ]
-        assert len(runs) == 1
+    for user in need:  # each has its onboarding workflow
+        handle = temporal.get_workflow_handle(f"onboarding-{user.pk}")
+        assert (await handle.describe()).id == f"onboarding-{user.pk}"
 
 
 def sign_up(django_user_model, username: str) -> float:

@@ -2,6 +2,7 @@
 deterministic ids, repeat starts that report what they found, on_commit
 starts, and the admin actions and management commands that use them."""
 
+import asyncio
 import contextlib
 
 import pytest
@@ -11,6 +12,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.service import RPCError
 
 from apps.users.services import UnknownNameError
 from temporal_app.activities import EmailPayload, UserProcessingPayload
@@ -38,8 +40,16 @@ def temporal(dev_server, settings, task_queue):
     return client
 
 
-async def runs_of(client, workflow_id: str) -> list:
-    return [run async for run in client.list_workflows(f"WorkflowId = '{workflow_id}'")]
+async def runs_of(client, workflow_id: str, expected: int) -> list:
+    """The runs of a workflow id, once the list (eventually consistent)
+    shows at least `expected` of them."""
+    query = f"WorkflowId = '{workflow_id}'"
+    async with asyncio.timeout(10):
+        while True:
+            runs = [run async for run in client.list_workflows(query)]
+            if len(runs) >= expected:
+                return runs
+            await asyncio.sleep(0.1)
 
 
 async def test_onboarding_starts_once_per_user(temporal, user):
@@ -53,7 +63,7 @@ async def test_onboarding_starts_once_per_user(temporal, user):
     )
     description = await temporal.get_workflow_handle(first.workflow_id).describe()
     assert description.status == WorkflowExecutionStatus.RUNNING
-    assert len(await runs_of(temporal, first.workflow_id)) == 1
+    assert len(await runs_of(temporal, first.workflow_id, 1)) == 1
     await temporal.get_workflow_handle(first.workflow_id).terminate()
 
 
@@ -66,7 +76,7 @@ async def test_an_onboarding_that_did_not_complete_is_started_again(temporal, us
     assert again.outcome == StartOutcome.RESTARTED
     handle = temporal.get_workflow_handle(again.workflow_id)
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
-    assert len(await runs_of(temporal, again.workflow_id)) == 2
+    assert len(await runs_of(temporal, again.workflow_id, 2)) == 2
     await handle.terminate()
 
 
@@ -93,7 +103,7 @@ async def test_a_completed_onboarding_is_not_run_again(temporal, user, task_queu
     again = await sync(start_onboarding)(user)
 
     assert again.outcome == StartOutcome.COMPLETED
-    assert len(await runs_of(temporal, again.workflow_id)) == 1
+    assert len(await runs_of(temporal, again.workflow_id, 1)) == 1
 
 
 class RolledBack(Exception):
@@ -117,10 +127,13 @@ async def test_a_new_user_starts_onboarding_only_once_committed(
     with contextlib.suppress(RolledBack):
         await sync(sign_up)()
 
-    runs = await runs_of(temporal, f"onboarding-{created[0]}")
-    assert len(runs) == (1 if commit else 0)
+    handle = temporal.get_workflow_handle(f"onboarding-{created[0]}")
     if commit:
-        await temporal.get_workflow_handle(f"onboarding-{created[0]}").terminate()
+        assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+        await handle.terminate()
+    else:
+        with pytest.raises(RPCError, match="not found"):
+            await handle.describe()
 
 
 @pytest.mark.django_db(transaction=False)
