@@ -131,6 +131,7 @@ class DevServer:
                 time.sleep(0.1)
 
     def stop(self) -> None:
+        """Stop the server (a no-op when it is stopped already)."""
         assert self.process is not None
         self.process.terminate()
         self.process.wait(timeout=30)

@@ -140,19 +140,23 @@ async def test_sigterm_lets_the_running_activity_finish(
 async def test_the_sdk_core_logs_through_python_logging_in_production(
     server, task_queue, tmp_path
 ):
-    """The Rust core's warnings (here: its retries while the server is gone)
-    are JSON lines like every other log line, not coloured text."""
+    """The Rust core's warnings (here: "Failing workflow task", for a
+    workflow type the worker does not know) are JSON lines like every other
+    log line, not coloured text."""
     production = {
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": "tests-only-not-a-secret",
         "DJANGO_ALLOWED_HOSTS": "localhost",
     }
+    client = await connect(server)
     with worker(tmp_path, server, task_queue, **production) as running:
         await wait_for_output(running, "Worker polling")
-        server.stop()
+        handle = await client.start_workflow(
+            "no_such_workflow", id=f"unknown-{task_queue}", task_queue=task_queue
+        )
         await wait_for_output(running, '"logger": "temporalio.core')
         running.stop(signal.SIGKILL)
-        server.start()  # for the fixture's teardown
+    await handle.terminate()
 
     lines = running.output().splitlines()
     assert [line for line in lines if not is_json(line)] == []
@@ -168,16 +172,7 @@ runpy.run_path("manage.py", run_name="__main__")
 """
 
 
-@pytest.mark.parametrize(
-    ("address", "code", "output"),
-    [
-        pytest.param("server", 0, "Workflow batch-", id="started"),
-        pytest.param("127.0.0.1:1", 1, "Could not connect", id="refused"),
-    ],
-)
-async def test_a_command_that_used_temporal_skips_the_interpreter_teardown(
-    server, address, code, output
-):
+async def test_a_command_that_used_temporal_skips_the_interpreter_teardown(server):
     """After the SDK has run, the interpreter's teardown can crash
     (SIGSEGV: about one `start_batch` in ten did, here): manage.py ends such
     a command before it, with the command's own exit code."""
@@ -185,7 +180,7 @@ async def test_a_command_that_used_temporal_skips_the_interpreter_teardown(
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": database_url(),
-        "TEMPORAL_ADDRESS": server.address if address == "server" else address,
+        "TEMPORAL_ADDRESS": server.address,
         "TEMPORAL_NAMESPACE": server.namespace,
     }
     command = [sys.executable, "-c", MANAGE_WITH_TEARDOWN_HOOK, "start_batch", "--all"]
@@ -200,8 +195,8 @@ async def test_a_command_that_used_temporal_skips_the_interpreter_teardown(
         timeout=60,
     )
 
-    assert result.returncode == code, result.stderr
-    assert output in result.stdout + result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "Workflow batch-" in result.stdout
     assert "interpreter teardown" not in result.stdout
 
 
