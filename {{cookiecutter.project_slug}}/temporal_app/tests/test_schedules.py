@@ -149,20 +149,16 @@ async def test_reconcile_pages_through_the_users_who_need_onboarding(
     small_pages = ReconcileOnboardingInput(page_size=2, pages_per_run=2)
 
     async with create_worker(temporal, task_queue=task_queue):
-        first = await temporal.execute_workflow(
-            ReconcileOnboardingWorkflow.run,
-            small_pages,
-            id=f"reconcile-{task_queue}",
-            task_queue=task_queue,
-            execution_timeout=timedelta(minutes=1),
-        )
-        second = await temporal.execute_workflow(
-            ReconcileOnboardingWorkflow.run,
-            small_pages,
-            id=f"reconcile-again-{task_queue}",
-            task_queue=task_queue,
-            execution_timeout=timedelta(minutes=1),
-        )
+        first, second = [
+            await temporal.execute_workflow(
+                ReconcileOnboardingWorkflow.run,
+                small_pages,
+                id=f"reconcile-{n}-{task_queue}",
+                task_queue=task_queue,
+                execution_timeout=timedelta(minutes=1),
+            )
+            for n in (1, 2)
+        ]
 
     # Pages of 2, 2 and 1 user, over two runs.
     assert first == {"status": "completed", "checked": 5, "started": 5}
