@@ -163,6 +163,7 @@ def run_in(project: Path, venv: Path, *args: str, **env: str):
         env={**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}", **env},
         capture_output=True,
         text=True,
+        timeout=900,  # a hung generated suite fails instead of hanging
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 from asgiref.sync import sync_to_async as sync
 from django.core import mail
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import transaction
 from temporalio.client import (
     Client,
@@ -72,6 +73,14 @@ async def test_dry_run_prints_the_plan_and_changes_nothing(temporal):
     assert output == f"{RECONCILE_ONBOARDING}: would be created\n"
     with pytest.raises(RPCError):
         await temporal.get_schedule_handle(RECONCILE_ONBOARDING).describe()
+
+
+async def test_sync_fails_clearly_when_temporal_is_down(settings, refusing):
+    settings.TEMPORAL_ADDRESS = refusing
+    settings.TEMPORAL_CONNECT_TIMEOUT_SECONDS = 1
+
+    with pytest.raises(CommandError, match=f"Temporal at {refusing} did not answer"):
+        await sync(sync_schedules)()
 
 
 async def test_sync_creates_the_declared_schedules_and_then_changes_nothing(

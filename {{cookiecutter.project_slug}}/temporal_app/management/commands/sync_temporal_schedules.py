@@ -1,6 +1,8 @@
+import asyncio
+
 from asgiref.sync import async_to_sync
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from temporal_app import schedules
 from temporal_app.client import connect_when_ready
@@ -36,8 +38,17 @@ class Command(BaseCommand):
             self.stdout.write("No schedules declared, none to delete.")
 
     async def sync(self, dry_run: bool) -> list[schedules.Change]:
-        client = await connect_when_ready(settings.TEMPORAL_CONNECT_TIMEOUT_SECONDS)
-        changes = await schedules.plan(client)
-        if not dry_run:
-            await schedules.apply(client, changes)
+        # Bounded, so that a deploy step never hangs on Temporal.
+        seconds = settings.TEMPORAL_CONNECT_TIMEOUT_SECONDS
+        try:
+            async with asyncio.timeout(2 * seconds):
+                client = await connect_when_ready(seconds)
+                changes = await schedules.plan(client)
+                if not dry_run:
+                    await schedules.apply(client, changes)
+        except (RuntimeError, TimeoutError) as error:
+            raise CommandError(
+                f"Temporal at {settings.TEMPORAL_ADDRESS} did not answer within "
+                f"{seconds:g} s (TEMPORAL_CONNECT_TIMEOUT_SECONDS): {error}"
+            ) from None
         return changes
