@@ -274,6 +274,29 @@ def test_published_ports_listen_on_localhost_only(project, answers):
     assert all(port.startswith("127.0.0.1:") for port in ports), ports
 
 
+def test_health_checks_ask_over_ipv4_tcp(project, answers):
+    """`localhost` can resolve to ::1 where a server listens on IPv4 only, and
+    pg_isready without -h asks the Unix socket, which the postgres image's
+    init-time server opens before TCP (tests/test_compose_stack.py)."""
+    commands = []
+    if answers["use_docker"]:
+        compose = yaml.safe_load((project / "compose.yaml").read_text())
+        commands += [
+            " ".join(service["healthcheck"]["test"])
+            for service in compose["services"].values()
+            if "healthcheck" in service
+        ]
+    if answers["ci"] == "github" and answers["database"] == "postgresql":
+        ci = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
+        commands.append(ci["jobs"]["test"]["services"]["postgres"]["options"])
+    if not commands:
+        pytest.skip("no health check")
+    for command in commands:
+        assert "localhost" not in command, command
+        if "pg_isready" in command:
+            assert "pg_isready -h 127.0.0.1" in command, command
+
+
 def test_ci_workflow_validates(project, answers):
     if answers["ci"] != "github":
         pytest.skip("no CI workflow")

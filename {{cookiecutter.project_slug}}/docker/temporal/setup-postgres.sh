@@ -1,7 +1,9 @@
 #!/bin/sh
 # One-shot job of compose.yaml: create Temporal's two databases in the
-# `postgres` service and bring their schemas up to date. Running it again
-# keeps existing databases and only applies schema versions they lack.
+# `postgres` service and bring their schemas up to date. Safe to run again:
+# temporal-sql-tool skips a database that exists, `setup-schema -v 0.0` only
+# creates missing version tables, and `update-schema` applies only the schema
+# versions a database lacks. Any other error stops the job, with its message.
 set -eu
 
 schemas=/etc/temporal/schema/postgresql/v12
@@ -14,9 +16,8 @@ sql_tool() {
 for pair in temporal:temporal temporal_visibility:visibility; do
     database=${pair%%:*}
     schema=${pair##*:}
-    sql_tool --db "$database" create-database >/dev/null 2>&1 \
-        && echo "Created database $database" || echo "Database $database exists"
-    sql_tool --db "$database" setup-schema -v 0.0 >/dev/null 2>&1 \
-        && echo "Set up schema of $database" || echo "Schema of $database exists"
+    sql_tool --db "$database" create-database
+    sql_tool --db "$database" setup-schema -v 0.0
     sql_tool --db "$database" update-schema -d "$schemas/$schema/versioned"
+    echo "Database $database is up to date"
 done
