@@ -6,16 +6,17 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 # Where `make bake` writes the project. ARGS: extra arguments of `make bake`
-# (cookiecutter's, e.g. ARGS="--no-input use_docker=false") and of `make
-# bench` (scripts/bench.py's, e.g. ARGS="--venv PATH --starts-only").
+# (cookiecutter's, e.g. ARGS="--no-input use_docker=false"), of `make bench`
+# (scripts/bench.py's, e.g. ARGS="--venv PATH --starts-only") and of `make
+# compose-smoke` (answers and --keep, e.g. ARGS="database=postgresql").
 OUTPUT ?= baked
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install bake test lint docs screenshots bench
+.PHONY: help install bake test lint docs screenshots bench compose-smoke
 
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed ## Create .venv with the template's tooling
 
@@ -42,6 +43,9 @@ screenshots: install ## Take the docs' screenshots again (a baked project in hea
 
 bench: install ## Bake a project and print its performance table (starts/s, batches)
 	$(BIN)/python scripts/bench.py $(ARGS)
+
+compose-smoke: install ## Run a baked project's Compose stack on Docker, with stand-in images
+	$(BIN)/python -m scripts.compose_smoke $(ARGS)
 
 # The template's own code (the project template is linted after baking).
 LINTED := hooks tests scripts docs/conf.py docs/_ext local_extensions.py

@@ -17,6 +17,8 @@ import pytest
 import uv
 from hypothesis import settings
 
+from scripts.compose_smoke import engine
+
 # Property-based tests explore new examples on every run; CI sets
 # HYPOTHESIS_PROFILE=ci for a fixed, repeatable set (a failure there then
 # means the change broke something, not that a new example turned up).
@@ -24,12 +26,9 @@ settings.register_profile("ci", derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
-# Where the shared virtualenv is kept between runs.
-CACHE_DIR = Path(
-    os.environ.get(
-        "TEMPLATE_TEST_CACHE", Path.home() / ".cache" / "cookiecutter-django-temporal"
-    )
-)
+# Where the shared virtualenv (and the Docker engine's images) are kept
+# between runs: TEMPLATE_TEST_CACHE, or ~/.cache/cookiecutter-django-temporal.
+CACHE_DIR = engine.CACHE_DIR
 # The answers whose project needs every package any combination needs.
 ALL_PACKAGES_ANSWERS = {"database": "postgresql"}
 
@@ -169,3 +168,32 @@ def run_in(project: Path, venv: Path, *args: str, **env: str):
 
 def output(result: subprocess.CompletedProcess) -> str:
     return (result.stdout[-6000:] + "\n" + result.stderr[-6000:]).strip()
+
+
+# Set when the suite started the Docker engine, so that the run stops it.
+ENGINE_STARTED_BY_TESTS = engine.RUN_DIR / "started-by-tests"
+
+
+@pytest.fixture(scope="session")
+def docker_engine():
+    """The template's own Docker engine (scripts/compose_smoke/engine.py).
+
+    Started once for the run if it does not answer, and stopped when the run
+    ends (pytest_sessionfinish). Without Debian's docker.io the Compose tests
+    skip, except in CI (.ci/run sets CI), where they must run.
+    """
+    with file_lock(CACHE_DIR / "docker-engine.lock"):
+        try:
+            if engine.start():
+                ENGINE_STARTED_BY_TESTS.touch()
+        except engine.EngineError as error:
+            if os.environ.get("CI"):
+                pytest.fail(str(error))
+            pytest.skip(str(error))
+
+
+def pytest_sessionfinish(session):
+    # Once, in the process that ran or distributed the tests (not per worker).
+    if not hasattr(session.config, "workerinput") and ENGINE_STARTED_BY_TESTS.exists():
+        engine.stop()
+        ENGINE_STARTED_BY_TESTS.unlink()
