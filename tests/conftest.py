@@ -170,6 +170,28 @@ def output(result: subprocess.CompletedProcess) -> str:
     return (result.stdout[-6000:] + "\n" + result.stderr[-6000:]).strip()
 
 
+# The longest tests (seconds on 2 cores, from --durations) start first, so
+# that the two xdist workers finish together instead of one running a long
+# test alone at the end: xdist hands tests out in collection order, one at a
+# time (--maxschedchunk=1 in pyproject.toml).
+LONGEST_FIRST = [
+    "test_compose_stack.py::test_compose_stack_runs",  # 75; 2 min, images cold
+    "test_generated_test_suite_passes[database=postgresql]",  # 120
+    "test_generated_test_suite_passes[defaults]",  # 95
+    "test_screenshots.py::",  # 40
+    "test_generated_test_suite_passes[",  # 20 to 30 each
+    "test_hostile_answers.py::",  # up to 25
+]
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        matches = (i for i, name in enumerate(LONGEST_FIRST) if name in item.nodeid)
+        return next(matches, len(LONGEST_FIRST))
+
+    items.sort(key=rank)
+
+
 # Set when the suite started the Docker engine, so that the run stops it.
 ENGINE_STARTED_BY_TESTS = engine.RUN_DIR / "started-by-tests"
 
