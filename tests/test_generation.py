@@ -339,13 +339,15 @@ def test_django_management_command(project, generated_venv, database_env, comman
 # exercise unchanged, so there the rest of the suite runs.
 FULL_SUITE_COMBINATIONS = [{}, {"database": "postgresql"}]
 # What the generated suite never reads: documentation, Docker and CI files,
-# and .env (random secrets; config.settings.test does not read it). Two
-# combinations whose other files are byte for byte the same run the same
-# tests on the same code, so the suite runs for the first of them in
-# SUPPORTED_COMBINATIONS only.
+# .env (random secrets; config.settings.test does not read it) and
+# .env.example; of pyproject.toml, only pytest's table (its packages come
+# from the shared virtualenv, on the template's Python). Two combinations
+# whose other files are byte for byte the same run the same tests on the same
+# code, so the suite runs for the first of them in SUPPORTED_COMBINATIONS.
 NOT_READ_BY_THE_SUITE = {
-    ".env", ".dockerignore", ".gitignore", ".pre-commit-config.yaml",
-    "compose.yaml", "Dockerfile", "Makefile", "Procfile.dev",
+    ".env", ".env.example", ".dockerignore", ".gitignore",
+    ".pre-commit-config.yaml", "compose.yaml", "Dockerfile", "Makefile",
+    "Procfile.dev",
 }  # fmt: skip
 NOT_READ_BY_THE_SUITE_DIRS = {".github", "docker"}
 
@@ -360,7 +362,11 @@ def suite_inputs_digest(project: Path) -> str:
             or relative.parts[0] in NOT_READ_BY_THE_SUITE_DIRS
         ):
             continue
-        digest.update(f"{relative}\0".encode() + path.read_bytes() + b"\0")
+        content = path.read_bytes()
+        if str(relative) == "pyproject.toml":
+            pytest_table = tomllib.loads(content.decode())["tool"]["pytest"]
+            content = json.dumps(pytest_table, sort_keys=True).encode()
+        digest.update(f"{relative}\0".encode() + content + b"\0")
     return digest.hexdigest()
 
 
