@@ -27,7 +27,7 @@ SMOKE_STEPS = [
     "the image's own command serves static files (gunicorn, WhiteNoise)",
     "a new user's onboarding starts",
     "welcome email sent, onboarding waits on its timer",
-    "worker and Temporal restarted, workflow still running",
+    "worker and Temporal restarted, workflow still there",
     "follow-up email sent, onboarding completed",
     "docker compose stop inside the grace period, worker exit 0",
     "docker compose down -v",
