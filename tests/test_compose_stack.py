@@ -1,6 +1,7 @@
 """The generated Docker Compose stack, run on a real Docker engine with
 stand-in images (scripts/compose_smoke), and the fixes its first run needed,
-each checked where it can break again. Select them with `-m compose`."""
+each checked where it can break again. The tests that need the engine carry
+the marker `compose`; the namespace job's run without it."""
 
 import json
 import os

@@ -21,7 +21,7 @@ import uv
 from . import engine
 
 IMAGES = Path(__file__).parent / "images"
-# Every stand-in starts from Debian trixie, built by debootstrap from Debian's
+# Every stand-in starts from Debian trixie, built by mmdebstrap from Debian's
 # packages (the base of the official python and postgres images).
 BASE = "cookiecutter-django-temporal/debian:trixie"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
@@ -146,17 +146,18 @@ def _start_build(item: StandIn, contexts: Path) -> subprocess.Popen:
 
 
 def _build_base() -> None:
-    """Debian trixie from debootstrap, imported as BASE, unless it exists."""
+    """Debian trixie's minimal system from mmdebstrap, imported as BASE,
+    unless it exists (debootstrap does the same in twice the time)."""
     inspect = ["docker", "image", "inspect", BASE]
     if subprocess.run(inspect, env=engine.env(), capture_output=True).returncode == 0:
         return
-    if shutil.which("debootstrap") is None:
-        raise StandInError("debootstrap not found: apt-get install debootstrap")
-    scratch = engine.DATA_ROOT.parent
-    with tempfile.TemporaryDirectory(prefix="debian-", dir=scratch) as root:
-        subprocess.run(["debootstrap", "--variant=minbase", "trixie", root, DEBIAN_MIRROR],
-                       check=True, capture_output=True, timeout=BUILD_TIMEOUT)  # fmt: skip
-        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
-        subprocess.run(["docker", "import", "-", BASE], stdin=tar.stdout, env=engine.env(),
-                       check=True, capture_output=True, timeout=BUILD_TIMEOUT)  # fmt: skip
-        tar.wait(timeout=BUILD_TIMEOUT)
+    if shutil.which("mmdebstrap") is None:
+        raise StandInError("mmdebstrap not found: apt-get install mmdebstrap")
+    bootstrap = subprocess.Popen(
+        ["mmdebstrap", "--quiet", "--variant=minbase", "trixie", "-", DEBIAN_MIRROR],
+        stdout=subprocess.PIPE,
+    )
+    subprocess.run(["docker", "import", "-", BASE], stdin=bootstrap.stdout, env=engine.env(),
+                   check=True, capture_output=True, timeout=BUILD_TIMEOUT)  # fmt: skip
+    if bootstrap.wait(timeout=BUILD_TIMEOUT) != 0:
+        raise StandInError("mmdebstrap failed to build Debian trixie")
