@@ -308,6 +308,53 @@ def test_ci_workflow_validates(project, answers):
 
 # --- Django and the generated test suite ----------------------------------------
 
+# What Django's commands and the generated suite never read: documentation,
+# Docker and CI files, .env (it is .env.example with random secrets added),
+# and of pyproject.toml all but pytest's table (the packages come from the
+# shared virtualenv, on the template's Python). Combinations whose projects
+# are byte for byte the same in everything else run the same code, so those
+# checks run for the first of them in SUPPORTED_COMBINATIONS only.
+NOT_READ = {
+    ".env", ".dockerignore", ".gitignore", ".pre-commit-config.yaml",
+    "compose.yaml", "Dockerfile", "Makefile", "Procfile.dev",
+}  # fmt: skip
+NOT_READ_DIRS = {".github", "docker"}
+
+
+def code_digest(project: Path, *, with_settings_defaults: bool) -> str:
+    """with_settings_defaults: also .env.example, the values that the local
+    settings read from .env (the test settings read neither)."""
+    digest = hashlib.sha256()
+    for path in sorted(project_files(project)):
+        relative = str(path.relative_to(project))
+        if (
+            path.suffix == ".md"
+            or relative in NOT_READ
+            or relative.split("/")[0] in NOT_READ_DIRS
+            or (relative == ".env.example" and not with_settings_defaults)
+        ):
+            continue
+        content = path.read_bytes()
+        if relative == "pyproject.toml":
+            pytest_table = tomllib.loads(content.decode())["tool"]["pytest"]
+            content = json.dumps(pytest_table, sort_keys=True).encode()
+        digest.update(f"{relative}\0".encode() + content + b"\0")
+    return digest.hexdigest()
+
+
+def skip_if_same_code_ran(answers, bake, *, with_settings_defaults: bool) -> None:
+    digest = code_digest(
+        bake(answers["_given"]), with_settings_defaults=with_settings_defaults
+    )
+    for earlier in SUPPORTED_COMBINATIONS[
+        : SUPPORTED_COMBINATIONS.index(answers["_given"])
+    ]:
+        if (
+            code_digest(bake(earlier), with_settings_defaults=with_settings_defaults)
+            == digest
+        ):
+            pytest.skip(f"same code as {_fixture_id(earlier)}, where it runs")
+
 
 @pytest.mark.parametrize(
     ("command", "env"),
@@ -326,7 +373,10 @@ def test_ci_workflow_validates(project, answers):
         ),
     ],
 )
-def test_django_management_command(project, generated_venv, database_env, command, env):
+def test_django_management_command(
+    project, answers, bake, generated_venv, database_env, command, env
+):
+    skip_if_same_code_ran(answers, bake, with_settings_defaults=True)
     result = run_in(
         project, generated_venv, "python", "manage.py", *command, **database_env, **env
     )
@@ -338,47 +388,12 @@ def test_django_management_command(project, generated_venv, database_env, comman
 # restarted...) run once per database; the other answers leave the code they
 # exercise unchanged, so there the rest of the suite runs.
 FULL_SUITE_COMBINATIONS = [{}, {"database": "postgresql"}]
-# What the generated suite never reads: documentation, Docker and CI files,
-# .env (random secrets; config.settings.test does not read it) and
-# .env.example; of pyproject.toml, only pytest's table (its packages come
-# from the shared virtualenv, on the template's Python). Two combinations
-# whose other files are byte for byte the same run the same tests on the same
-# code, so the suite runs for the first of them in SUPPORTED_COMBINATIONS.
-NOT_READ_BY_THE_SUITE = {
-    ".env", ".env.example", ".dockerignore", ".gitignore",
-    ".pre-commit-config.yaml", "compose.yaml", "Dockerfile", "Makefile",
-    "Procfile.dev",
-}  # fmt: skip
-NOT_READ_BY_THE_SUITE_DIRS = {".github", "docker"}
-
-
-def suite_inputs_digest(project: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(project_files(project)):
-        relative = path.relative_to(project)
-        if (
-            path.suffix == ".md"
-            or str(relative) in NOT_READ_BY_THE_SUITE
-            or relative.parts[0] in NOT_READ_BY_THE_SUITE_DIRS
-        ):
-            continue
-        content = path.read_bytes()
-        if str(relative) == "pyproject.toml":
-            pytest_table = tomllib.loads(content.decode())["tool"]["pytest"]
-            content = json.dumps(pytest_table, sort_keys=True).encode()
-        digest.update(f"{relative}\0".encode() + content + b"\0")
-    return digest.hexdigest()
 
 
 def test_generated_test_suite_passes(
     project, answers, generated_venv, database_env, bake
 ):
-    digest = suite_inputs_digest(project)
-    for earlier in SUPPORTED_COMBINATIONS[
-        : SUPPORTED_COMBINATIONS.index(answers["_given"])
-    ]:
-        if suite_inputs_digest(bake(earlier)) == digest:
-            pytest.skip(f"same code as {_fixture_id(earlier)}, whose suite runs")
+    skip_if_same_code_ran(answers, bake, with_settings_defaults=False)
     selection = (
         []
         if answers["_given"] in FULL_SUITE_COMBINATIONS
