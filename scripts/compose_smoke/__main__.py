@@ -28,6 +28,8 @@ def main() -> int:
         help="leave the stack running and the project on disk",
     )
     args = parser.parse_args()
+    if malformed := [answer for answer in args.answers if "=" not in answer]:
+        parser.error(f"answers are key=value: {' '.join(malformed)}")
     answers = dict(answer.split("=", 1) for answer in args.answers)
 
     began = time.monotonic()
@@ -49,6 +51,10 @@ def main() -> int:
             if started:
                 engine.stop()
     print(f"Compose smoke passed in {time.monotonic() - began:.0f} s")
+    if args.keep:
+        print(f"The stack is still up: cd {work_dir}/* and use "
+              f"DOCKER_HOST={engine.DOCKER_HOST} docker compose -f compose.yaml "
+              "-f compose.smoke.yaml …; `down -v` when done")  # fmt: skip
     return 0
 
 
