@@ -2,9 +2,13 @@
 
 VENV := .venv
 BIN := $(VENV)/bin
-# The first Python >= 3.12 on PATH; override with `make test PYTHON=/path/to/python3.12`.
-PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
-	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
+# A Python >= 3.12: the first on PATH, else the newest that pyenv installed,
+# else one uv knows (python3 is often older); `make test PYTHON=/path/to/python`
+# chooses. tests/test_makefiles.py checks each case.
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python \
+		$$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/*/bin/python3 2>/dev/null | sort -rV) \
+		$$(uv python find '>=3.12' 2>/dev/null); do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 # Where `make bake` writes the project. ARGS: extra arguments of `make bake`
 # (cookiecutter's, e.g. ARGS="--no-input use_docker=false"), of `make bench`
 # (scripts/bench.py's, e.g. ARGS="--venv PATH --starts-only") and of `make
@@ -21,7 +25,8 @@ help: ## List the commands
 install: $(VENV)/.installed ## Create .venv with the template's tooling
 
 $(VENV)/.installed: pyproject.toml
-	@test -n "$(PYTHON)" || { echo "error: Python >= 3.12 not found on PATH; install it or pass PYTHON=/path/to/python3.12" >&2; exit 1; }
+	@test -n "$(PYTHON)" || { echo "error: Python >= 3.12 not found (on PATH, under pyenv or uv); install it or pass PYTHON=/path/to/python3.12" >&2; exit 1; }
+	@echo "Using $(PYTHON) ($$("$(PYTHON)" --version))"
 	"$(PYTHON)" -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --group test
