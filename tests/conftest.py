@@ -33,6 +33,11 @@ CACHE_DIR = engine.CACHE_DIR
 ALL_PACKAGES_ANSWERS = {"database": "postgresql"}
 
 
+# The files each bake wrote, before any test ran in the project (runs add
+# caches such as __pycache__, never change these files).
+BAKED_FILES: dict[Path, list[Path]] = {}
+
+
 @pytest.fixture(scope="session")
 def bake(cookies_session):
     """bake(answers) -> the generated project's path, baked once per session.
@@ -50,6 +55,9 @@ def bake(cookies_session):
             )
             assert result.exit_code == 0, result.exception
             baked[key] = result.project_path
+            BAKED_FILES[result.project_path] = sorted(
+                path for path in result.project_path.rglob("*") if path.is_file()
+            )
         return baked[key]
 
     return bake

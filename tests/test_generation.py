@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CACHE_DIR, TEMPLATE_DIR, output, postgres_bindir, run_in
+from conftest import (
+    BAKED_FILES,
+    CACHE_DIR,
+    TEMPLATE_DIR,
+    output,
+    postgres_bindir,
+    run_in,
+)
 
 # Every value of every variable, and the pairs that interact:
 # database x temporal_server x use_docker, compose services x each other.
@@ -325,7 +332,7 @@ def code_digest(project: Path, *, with_settings_defaults: bool) -> str:
     """with_settings_defaults: also .env.example, the values that the local
     settings read from .env (the test settings read neither)."""
     digest = hashlib.sha256()
-    for path in sorted(project_files(project)):
+    for path in BAKED_FILES[project]:
         relative = str(path.relative_to(project))
         if (
             path.suffix == ".md"
