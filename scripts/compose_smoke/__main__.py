@@ -7,7 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import engine, smoke, stand_ins
+from . import DOCKER_COMPOSE, engine, smoke, stand_ins
 
 
 def main() -> int:
@@ -52,8 +52,9 @@ def main() -> int:
                 engine.stop()
     print(f"Compose smoke passed in {time.monotonic() - began:.0f} s")
     if args.keep:
+        # Debian's docker.io has no `docker compose` plugin: name the binary.
         print(f"The stack is still up: cd {work_dir}/* and use "
-              f"DOCKER_HOST={engine.DOCKER_HOST} docker compose -f compose.yaml "
+              f"DOCKER_HOST={engine.DOCKER_HOST} {DOCKER_COMPOSE} -f compose.yaml "
               "-f compose.smoke.yaml …; `down -v` when done")  # fmt: skip
     return 0
 
