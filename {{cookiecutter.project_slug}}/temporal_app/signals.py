@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from .client import TemporalUnavailable
+from .core.client import TemporalUnavailable
 from .schedules import RECONCILE_ONBOARDING
 from .starters import start_onboarding
 

@@ -2,7 +2,7 @@
 management commands all go through here.
 
 - Every start goes through the process's shared client
-  (`temporal_app.client.shared_client`) and is bounded in time: with Temporal
+  (`temporal_app.core.client.shared_client`) and is bounded in time: with Temporal
   down, a start raises `TemporalUnavailable` within the client timeouts.
   `start_*` are for sync code, `astart_*` for async code.
 - Workflow ids are deterministic (`onboarding-<user_id>`), so a repeated start
@@ -27,7 +27,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from apps.users.services import USER_ACTIONS, USER_SELECTIONS, UnknownNameError
 
-from .client import shared_client
+from .core.client import shared_client
+from .core.config import client_profile
 from .workflows import (
     BatchProcessingWorkflow,
     BatchProcessingWorkflowInput,
@@ -78,7 +79,7 @@ def workflow_url(workflow_id: str) -> str:
     """Where the Temporal Web UI shows a workflow."""
     return (
         f"{settings.TEMPORAL_UI_URL.rstrip('/')}/namespaces/"
-        f"{settings.TEMPORAL_NAMESPACE}/workflows/{workflow_id}"
+        f"{client_profile().namespace}/workflows/{workflow_id}"
     )
 
 

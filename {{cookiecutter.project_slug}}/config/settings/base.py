@@ -53,7 +53,7 @@ DATABASES["default"]["OPTIONS"] = {
 {%- else %}
 # The web process may keep a connection for CONN_MAX_AGE seconds (checked
 # before reuse); the worker closes each activity's connection when the
-# activity ends (temporal_app.interceptors). An unreachable server fails a
+# activity ends (temporal_app.core.interceptors). An unreachable server fails a
 # connection attempt after 10 s rather than hanging it.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -155,24 +155,15 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="noreply@example.c
 
 # Temporal
 # ------------------------------------------------------------------------------
-# Where the worker and the clients connect. The TEMPORAL_API_KEY and
-# TEMPORAL_TLS_* names are the ones Temporal's own tools and SDKs read.
-TEMPORAL_ADDRESS = env("TEMPORAL_ADDRESS", default="localhost:7233")
-TEMPORAL_NAMESPACE = env(
-    "TEMPORAL_NAMESPACE",
-    default={{ cookiecutter.temporal_namespace|quoted }},
-)
+# Where the worker and the clients connect is not a Django setting: it comes
+# from Temporal's own environment configuration, as for the Temporal CLI
+# (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, or a
+# TEMPORAL_PROFILE of a temporal.toml file); see temporal_app/core/config.py.
+# The task queue the worker polls and Django starts the workflows on:
 TEMPORAL_TASK_QUEUE = env(
     "TEMPORAL_TASK_QUEUE",
     default={{ cookiecutter.task_queue|quoted }},
 )
-TEMPORAL_API_KEY = env("TEMPORAL_API_KEY", default="")
-# TLS is on when asked for, or when an API key or a client certificate is set.
-TEMPORAL_TLS = env.bool("TEMPORAL_TLS", default=False)
-TEMPORAL_TLS_CLIENT_CERT_PATH = env("TEMPORAL_TLS_CLIENT_CERT_PATH", default="")
-TEMPORAL_TLS_CLIENT_KEY_PATH = env("TEMPORAL_TLS_CLIENT_KEY_PATH", default="")
-TEMPORAL_TLS_SERVER_CA_CERT_PATH = env("TEMPORAL_TLS_SERVER_CA_CERT_PATH", default="")
-TEMPORAL_TLS_SERVER_NAME = env("TEMPORAL_TLS_SERVER_NAME", default="")
 # Django's client (views, signals, admin, commands): how long it may take to
 # connect, and to answer each call once connected. Past either, the call
 # raises TemporalUnavailable, so a signup never waits on Temporal for long.

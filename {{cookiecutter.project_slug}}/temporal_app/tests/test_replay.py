@@ -17,7 +17,8 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from temporal_app.activities import EmailPayload, UserChunkPayload, UserPagePayload
-from temporal_app.worker import WORKFLOWS, create_worker
+from temporal_app.core.discovery import project_workflows
+from temporal_app.core.worker import create_worker
 from temporal_app.workflows import (
     BatchProcessingWorkflow,
     BatchProcessingWorkflowInput,
@@ -93,7 +94,7 @@ async def test_history_replays_on_current_code(name, request, time_skipping_env)
         await record(time_skipping_env.client, name, path)
     history = WorkflowHistory.from_json(name, path.read_text())
 
-    await Replayer(workflows=WORKFLOWS).replay_workflow(history)
+    await Replayer(workflows=project_workflows()).replay_workflow(history)
 
 
 async def record(client: Client, name: str, path: Path) -> None:

@@ -18,8 +18,8 @@ from django.conf import settings
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
-from temporal_app.client import connect_when_ready
-from temporal_app.tests.processes import DevServer, Worker, database_url
+from temporal_app.core.client import connect_when_ready
+from temporal_app.core.testing import DevServer, Worker, database_url
 from temporal_app.workflows import OnboardingWorkflowInput, UserOnboardingWorkflow
 
 pytestmark = [
@@ -30,8 +30,11 @@ pytestmark = [
 
 
 @pytest.fixture
-def server(tmp_path):
-    server = DevServer(tmp_path, settings.TEMPORAL_NAMESPACE)
+def server(tmp_path, monkeypatch):
+    """A dev server, where the project's clients connect."""
+    server = DevServer(tmp_path, "default")
+    monkeypatch.setenv("TEMPORAL_ADDRESS", server.address)
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", server.namespace)
     server.start()
     yield server
     server.stop()
@@ -43,10 +46,9 @@ def task_queue() -> str:
 
 
 async def connect(server: DevServer) -> Client:
-    # A dev server that has just opened its port may not serve yet.
-    return await connect_when_ready(
-        30, address=server.address, namespace=server.namespace
-    )
+    """A client of `server` (the fixture points the project at it). A dev
+    server that has just opened its port may not serve yet: retry."""
+    return await connect_when_ready(30)
 
 
 def worker(tmp_path, server: DevServer, task_queue: str, **options) -> Worker:
@@ -119,7 +121,7 @@ async def test_sigterm_lets_the_running_activity_finish(
     server, user, task_queue, tmp_path
 ):
     client = await connect(server)
-    slow = "temporal_app.tests.processes.SlowFileEmailBackend"
+    slow = "temporal_app.core.testing.SlowFileEmailBackend"
     with worker(tmp_path, server, task_queue, email_backend=slow) as stopping:
         handle = await start_onboarding(client, user, task_queue, delay=60)
         await wait_for_status(handle, "sending welcome email")

@@ -4,6 +4,7 @@ reconcile-onboarding schedule, which onboards the users who signed up while
 Temporal was down (once each)."""
 
 import asyncio
+import os
 import time
 from datetime import timedelta
 from io import StringIO
@@ -24,21 +25,18 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
+from temporal_app.core.worker import create_worker
 from temporal_app.schedules import RECONCILE_ONBOARDING
-from temporal_app.worker import create_worker
 from temporal_app.workflows import ReconcileOnboardingInput, ReconcileOnboardingWorkflow
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-async def temporal(dev_server, settings, task_queue):
-    """The project's settings pointed at the dev server, on the test's own
-    task queue; the schedules and workflows the test leaves are removed."""
-    client = dev_server.client
-    settings.TEMPORAL_ADDRESS = client.service_client.config.target_host
-    settings.TEMPORAL_NAMESPACE = client.namespace
-    settings.TEMPORAL_TASK_QUEUE = task_queue
+async def temporal(temporal, settings, task_queue):
+    """conftest's `temporal`, signups starting onboarding; the schedules and
+    workflows the test leaves are removed."""
+    client = temporal
     settings.TEMPORAL_START_ONBOARDING_ON_SIGNUP = True
     yield client
     async for listed in await client.list_schedules():
@@ -75,8 +73,10 @@ async def test_dry_run_prints_the_plan_and_changes_nothing(temporal):
         await temporal.get_schedule_handle(RECONCILE_ONBOARDING).describe()
 
 
-async def test_sync_fails_clearly_when_temporal_is_down(settings, refusing):
-    settings.TEMPORAL_ADDRESS = refusing
+async def test_sync_fails_clearly_when_temporal_is_down(
+    settings, refusing, monkeypatch
+):
+    monkeypatch.setenv("TEMPORAL_ADDRESS", refusing)
     settings.TEMPORAL_CONNECT_TIMEOUT_SECONDS = 1
 
     with pytest.raises(CommandError, match=f"Temporal at {refusing} did not answer"):
@@ -190,15 +190,22 @@ def sign_up(django_user_model, username: str) -> float:
 
 
 async def test_users_who_signed_up_while_temporal_was_down_are_onboarded_once_it_is_back(
-    temporal, settings, django_user_model, task_queue, black_hole, refusing, caplog
+    temporal,
+    settings,
+    django_user_model,
+    task_queue,
+    black_hole,
+    refusing,
+    caplog,
+    monkeypatch,
 ):
     # The project's defaults (the test settings raise them).
     settings.TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = 0.5
     settings.TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS = 0.4
-    address = settings.TEMPORAL_ADDRESS
+    address = os.environ["TEMPORAL_ADDRESS"]
     durations = {}
     for outage, where in [("no-answer", black_hole), ("refused", refusing)]:
-        settings.TEMPORAL_ADDRESS = where
+        monkeypatch.setenv("TEMPORAL_ADDRESS", where)
         for n in range(2):
             username = f"{outage}-{n}"
             durations[username] = await sync(sign_up)(django_user_model, username)
@@ -212,7 +219,7 @@ async def test_users_who_signed_up_while_temporal_was_down_are_onboarded_once_it
         f"Onboarding of user {user.pk}" for user in users
     ]
 
-    settings.TEMPORAL_ADDRESS = address  # Temporal is back
+    monkeypatch.setenv("TEMPORAL_ADDRESS", address)  # Temporal is back
     await sync(sync_schedules)()
     schedule = temporal.get_schedule_handle(RECONCILE_ONBOARDING)
     async with create_worker(temporal, task_queue=task_queue):

@@ -1,6 +1,6 @@
 """Starting workflows from Django code, against a real Temporal dev server:
 deterministic ids, repeat starts that report what they found, on_commit
-starts, and the admin actions and management commands that use them."""
+starts, and the management commands that use them."""
 
 import asyncio
 import contextlib
@@ -16,6 +16,7 @@ from temporalio.service import RPCError
 
 from apps.users.services import UnknownNameError
 from temporal_app.activities import EmailPayload, UserProcessingPayload
+from temporal_app.core.worker import create_worker
 from temporal_app.starters import (
     MAX_BATCH_IDS,
     BatchTooLargeError,
@@ -23,21 +24,8 @@ from temporal_app.starters import (
     start_batch,
     start_onboarding,
 )
-from temporal_app.worker import create_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def temporal(dev_server, settings, task_queue):
-    """Point the project's settings at the dev server, on a task queue of the
-    test's own (no worker polls it unless the test runs one, so started
-    workflows stay running); yield its client."""
-    client = dev_server.client
-    settings.TEMPORAL_ADDRESS = client.service_client.config.target_host
-    settings.TEMPORAL_NAMESPACE = client.namespace
-    settings.TEMPORAL_TASK_QUEUE = task_queue
-    return client
 
 
 async def runs_of(client, workflow_id: str, expected: int) -> list:
@@ -157,8 +145,10 @@ def test_onboarding_is_started_after_commit_for_users_with_an_email(
     assert len(callbacks) == starts
 
 
-def test_a_batch_with_too_many_ids_is_refused_before_reaching_temporal(settings):
-    settings.TEMPORAL_ADDRESS = "unreachable.invalid:7233"
+def test_a_batch_with_too_many_ids_is_refused_before_reaching_temporal(
+    settings, monkeypatch
+):
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "unreachable.invalid:7233")
 
     with pytest.raises(BatchTooLargeError, match="use a selection instead"):
         start_batch(user_ids=list(range(MAX_BATCH_IDS + 1)))
@@ -180,9 +170,9 @@ def test_a_batch_with_too_many_ids_is_refused_before_reaching_temporal(settings)
     ],
 )
 def test_a_batch_with_unknown_names_is_refused_before_reaching_temporal(
-    settings, batch, message
+    settings, batch, message, monkeypatch
 ):
-    settings.TEMPORAL_ADDRESS = "unreachable.invalid:7233"
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "unreachable.invalid:7233")
 
     with pytest.raises(UnknownNameError) as raised:
         start_batch(**batch)
@@ -226,24 +216,11 @@ async def test_start_onboarding_command(temporal, user, capsys):
 
 
 async def test_start_onboarding_command_fails_clearly_when_temporal_is_down(
-    settings, user
+    settings, user, monkeypatch
 ):
-    settings.TEMPORAL_ADDRESS = "127.0.0.1:1"  # nothing listens there
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # nothing listens there
 
     with pytest.raises(
         CommandError, match=r"Could not connect to Temporal at 127\.0\.0\.1:1\b"
     ):
         await sync(call_command)("start_onboarding", str(user.pk))
-
-
-async def test_admin_actions_start_workflows(temporal, admin_client, user):
-    response = await sync(admin_client.post)(
-        "/admin/users/user/",
-        {"action": "start_onboarding", "_selected_action": [user.pk]},
-        follow=True,
-    )
-
-    assert "Onboarding started: 1 user (" in response.content.decode()
-    handle = temporal.get_workflow_handle(f"onboarding-{user.pk}")
-    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
-    await handle.terminate()

@@ -29,7 +29,7 @@ from temporal_app.activities import (
     UserPagePayload,
     UserProcessingPayload,
 )
-from temporal_app.worker import create_worker
+from temporal_app.core.worker import create_worker
 from temporal_app.workflows import (
     DATABASE_DEADLINE,
     MAX_IDS_PER_ACTIVITY,

@@ -5,7 +5,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from temporal_app import schedules
-from temporal_app.client import connect_when_ready
+from temporal_app.core.client import connect_when_ready
+from temporal_app.core.config import client_profile
 
 DONE = {
     "create": "created",
@@ -48,7 +49,7 @@ class Command(BaseCommand):
                     await schedules.apply(client, changes)
         except (RuntimeError, TimeoutError) as error:
             raise CommandError(
-                f"Temporal at {settings.TEMPORAL_ADDRESS} did not answer within "
+                f"Temporal at {client_profile().address} did not answer within "
                 f"{seconds:g} s (TEMPORAL_CONNECT_TIMEOUT_SECONDS): {error}"
             ) from None
         return changes

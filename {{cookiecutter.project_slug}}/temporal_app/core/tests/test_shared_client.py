@@ -3,6 +3,7 @@ async code and any thread; every call bounded when Temporal does not answer
 or refuses the connection."""
 
 import asyncio
+import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -10,20 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from asgiref.sync import sync_to_async
 
-from temporal_app.client import TemporalUnavailable, shared_client
+from temporal_app.core.client import TemporalUnavailable, shared_client
 
 pytestmark = pytest.mark.integration
 
 
 async def same(client):
     return client
-
-
-@pytest.fixture
-def temporal(dev_server, settings):
-    settings.TEMPORAL_ADDRESS = dev_server.client.service_client.config.target_host
-    settings.TEMPORAL_NAMESPACE = dev_server.client.namespace
-    return dev_server.client
 
 
 async def test_sync_async_and_threaded_callers_share_one_client(temporal):
@@ -42,14 +36,16 @@ async def test_sync_async_and_threaded_callers_share_one_client(temporal):
     assert await from_async.service_client.check_health()
 
 
-async def test_changed_settings_connect_again(temporal, settings, refusing):
+async def test_changed_settings_connect_again(
+    temporal, settings, refusing, monkeypatch
+):
     before = await shared_client.acall(same)
-    address = settings.TEMPORAL_ADDRESS
-    settings.TEMPORAL_ADDRESS = refusing
+    address = os.environ["TEMPORAL_ADDRESS"]
+    monkeypatch.setenv("TEMPORAL_ADDRESS", refusing)
 
     with pytest.raises(TemporalUnavailable, match=re.escape(refusing)):
         await shared_client.acall(same)
-    settings.TEMPORAL_ADDRESS = address
+    monkeypatch.setenv("TEMPORAL_ADDRESS", address)
     after = await shared_client.acall(same)
 
     assert after is not before
@@ -76,9 +72,9 @@ def test_waiting_inside_an_event_loop_is_refused():
     ],
 )
 async def test_an_unreachable_temporal_fails_calls_within_the_timeouts(
-    request, settings, where, message
+    request, settings, where, message, monkeypatch
 ):
-    settings.TEMPORAL_ADDRESS = request.getfixturevalue(where)
+    monkeypatch.setenv("TEMPORAL_ADDRESS", request.getfixturevalue(where))
     settings.TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = 0.5
 
     # Bounded here too, so that a regression fails instead of hanging.
@@ -89,11 +85,11 @@ async def test_an_unreachable_temporal_fails_calls_within_the_timeouts(
 
 
 async def test_calls_queued_behind_a_hung_connection_each_wait_one_timeout(
-    settings, black_hole
+    settings, black_hole, monkeypatch
 ):
     """Ten signups at once while Temporal does not answer: each gives up
     after one connect timeout, not after the ones queued before it."""
-    settings.TEMPORAL_ADDRESS = black_hole
+    monkeypatch.setenv("TEMPORAL_ADDRESS", black_hole)
     settings.TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = 0.5
     waited: list[float] = []
 

@@ -1,0 +1,171 @@
+"""System checks of the Temporal configuration: the TEMPORAL_* variables
+that clients read (see config.py) and the worker's settings.
+
+Django runs them before `runserver`, `migrate`, `run_temporal_worker` and
+every other management command (and `manage.py check --deploy` in CI), so a
+bad value stops the process at startup with the variable's name, not later
+with an RPC error. Processes that run no system checks (gunicorn, uvicorn, a
+script) get the same errors from `client.connect()`, through
+`require_valid_client_settings()`.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+from django.core.exceptions import ImproperlyConfigured
+
+from .config import client_profile, temporal_environment
+
+# What each TLS file must hold (PEM), so that a swapped or DER file is named
+# at startup instead of failing the TLS handshake.
+PEM_MARKERS = {
+    "TEMPORAL_TLS_CLIENT_CERT_PATH": ("-----BEGIN CERTIFICATE-----", "a certificate"),
+    "TEMPORAL_TLS_CLIENT_KEY_PATH": ("PRIVATE KEY-----", "a private key"),
+    "TEMPORAL_TLS_SERVER_CA_CERT_PATH": (
+        "-----BEGIN CERTIFICATE-----",
+        "a certificate",
+    ),
+}
+
+# What Temporal's configuration loader reads as a boolean; it takes any
+# other value of TEMPORAL_TLS ("yes", "off") as "TLS on".
+BOOLEANS = {"true", "false", "1", "0"}
+
+# Settings that must not be empty, and those that must be positive, with the
+# number of their check id (temporal_app.E0xx).
+REQUIRED = {"TEMPORAL_TASK_QUEUE": 3}
+POSITIVE = {
+    "TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES": 6,
+    "TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS": 7,
+    "TEMPORAL_CONNECT_TIMEOUT_SECONDS": 8,
+    "TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": 9,
+    "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS": 13,
+    "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS": 14,
+    "TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS": 15,
+}
+
+
+def _error(setting: str, problem: str, hint: str, number: int) -> Error:
+    return Error(f"{setting} {problem}", hint=hint, id=f"temporal_app.E{number:03d}")
+
+
+def _address_problem(address: str) -> str | None:
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return f"is {address!r}; expected host:port"
+    return None
+
+
+def _tls_file_problem(name: str, path: str) -> tuple[str, int] | None:
+    if not Path(path).is_file():
+        return f"is {path!r}, which is not a file", 4
+    marker, kind = PEM_MARKERS[name]
+    try:
+        text = Path(path).read_text(encoding="ascii", errors="replace")
+    except OSError as error:
+        return f"is {path!r}, which cannot be read ({error.strerror})", 4
+    if marker not in text:
+        return f"is {path!r}, which does not hold {kind} in PEM format", 11
+    return None
+
+
+def _environment_errors(environment: dict[str, str]) -> list[Error]:
+    """Problems the configuration loader would not name, or not see."""
+    errors = []
+    tls = environment.get("TEMPORAL_TLS")
+    if tls is not None and tls.lower() not in BOOLEANS:
+        errors.append(_error("TEMPORAL_TLS", f"is {tls!r}", "Use true or false.", 17))
+    config_file = environment.get("TEMPORAL_CONFIG_FILE")
+    if config_file and not Path(config_file).is_file():
+        errors.append(
+            _error(
+                "TEMPORAL_CONFIG_FILE",
+                f"is {config_file!r}, which is not a file",
+                "Fix the path, or unset it for ~/.config/temporalio/temporal.toml.",
+                16,
+            )
+        )
+    for name in PEM_MARKERS:
+        path = environment.get(name)
+        if path and (found := _tls_file_problem(name, path)):
+            problem, number = found
+            errors.append(_error(name, problem, "Fix the path.", number))
+    return errors
+
+
+def client_errors() -> list[Error | Warning]:
+    """Problems with what every client needs: where to connect, and how."""
+    errors = [
+        _error(name, "is empty", "Set it in the environment or .env.", number)
+        for name, number in REQUIRED.items()
+        if not str(getattr(settings, name)).strip()
+    ]
+    if environment_errors := _environment_errors(temporal_environment()):
+        return errors + environment_errors  # the profile would not load
+    try:
+        profile = client_profile()
+    except ImproperlyConfigured as error:
+        hint = "Fix the file, or TEMPORAL_CONFIG_FILE or TEMPORAL_PROFILE."
+        return [*errors, Error(str(error), hint=hint, id="temporal_app.E018")]
+    if problem := _address_problem(profile.address):
+        errors.append(
+            _error(
+                "TEMPORAL_ADDRESS",
+                problem,
+                "Set it to your Temporal service's frontend, e.g. localhost:7233.",
+                1,
+            )
+        )
+    tls = profile.tls
+    if profile.api_key and tls and tls.disabled:
+        errors.append(
+            Warning(
+                "TEMPORAL_TLS is false although TEMPORAL_API_KEY is set: the API "
+                "key travels unencrypted, and Temporal Cloud refuses it",
+                hint="Leave TEMPORAL_TLS empty (or true) with an API key.",
+                id="temporal_app.W001",
+            )
+        )
+    if tls and (tls.client_cert is None) != (tls.client_private_key is None):
+        errors.append(
+            _error(
+                "TEMPORAL_TLS_CLIENT_CERT_PATH",
+                "and TEMPORAL_TLS_CLIENT_KEY_PATH must be set together",
+                "Mutual TLS needs both the client certificate and its key.",
+                5,
+            )
+        )
+    return errors
+
+
+def worker_errors() -> list[Error]:
+    """Problems with the worker's own settings."""
+    errors = []
+    for name, number in POSITIVE.items():
+        if getattr(settings, name) <= 0:
+            errors.append(_error(name, "must be positive", "Fix the value.", number))
+    metrics = settings.TEMPORAL_METRICS_BIND_ADDRESS
+    if metrics and (problem := _address_problem(metrics)):
+        errors.append(
+            _error(
+                "TEMPORAL_METRICS_BIND_ADDRESS",
+                problem,
+                "Use e.g. 0.0.0.0:9000, or leave it empty for no metrics.",
+                10,
+            )
+        )
+    return errors
+
+
+@register("temporal")
+def check_temporal_settings(app_configs, **kwargs) -> list[Error]:
+    return client_errors() + worker_errors()
+
+
+def require_valid_client_settings() -> None:
+    """Raise ImproperlyConfigured naming every bad client variable or setting."""
+    if errors := [error for error in client_errors() if error.is_serious()]:
+        raise ImproperlyConfigured(
+            "; ".join(f"{error.msg} ({error.hint})" for error in errors)
+        )

@@ -1,0 +1,105 @@
+"""The worker runs the workflows and activities of every installed app, found
+in each app's workflows.py and activities.py, as the admin finds admin.py."""
+
+import sys
+
+import pytest
+from django.test import modify_settings
+
+from temporal_app import activities, workflows
+from temporal_app.core.discovery import project_activities, project_workflows
+
+# An app of its own, written to disk by the test: a workflow that calls its
+# activity, and an activity module that imports temporal_app's too.
+REPORTS_APP = {
+    "__init__.py": "",
+    "workflows.py": """
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from reports.activities import count_words
+
+
+@workflow.defn(name="word_count")
+class WordCountWorkflow:
+    @workflow.run
+    async def run(self, text: str) -> int:
+        return await workflow.execute_activity(
+            count_words, text, start_to_close_timeout=timedelta(seconds=10)
+        )
+""",
+    "activities.py": """
+from temporalio import activity
+
+from temporal_app.activities import send_email_activity  # noqa: F401
+
+
+@activity.defn
+async def count_words(text: str) -> int:
+    return len(text.split())
+
+
+def not_an_activity() -> None:
+    pass
+""",
+}
+
+
+@pytest.fixture
+def reports_app(tmp_path, monkeypatch):
+    """The `reports` app, installed."""
+    for name, source in REPORTS_APP.items():
+        (tmp_path / "reports").mkdir(exist_ok=True)
+        (tmp_path / "reports" / name).write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with modify_settings(INSTALLED_APPS={"append": "reports"}):
+        yield
+    for module in [name for name in sys.modules if name.startswith("reports")]:
+        del sys.modules[module]
+
+
+def test_the_example_workflows_and_activities_are_found():
+    assert set(project_workflows()) == {
+        workflows.UserOnboardingWorkflow,
+        workflows.BatchProcessingWorkflow,
+        workflows.ReconcileOnboardingWorkflow,
+    }
+    assert set(project_activities()) == {
+        activities.send_email_activity,
+        activities.process_user_activity,
+        activities.process_user_chunk_activity,
+        activities.fetch_user_ids_activity,
+        activities.start_missing_onboardings_activity,
+    }
+
+
+def test_another_apps_workflows_are_found_once(reports_app):
+    from reports.activities import count_words
+    from reports.workflows import WordCountWorkflow
+
+    found_workflows, found_activities = project_workflows(), project_activities()
+
+    assert WordCountWorkflow in found_workflows
+    assert count_words in found_activities
+    # Imported, not defined, by reports: still registered once only.
+    assert found_activities.count(activities.send_email_activity) == 1
+    assert len(found_activities) == len(set(found_activities))
+
+
+async def test_the_worker_runs_another_apps_workflow(
+    reports_app, time_skipping_env, task_queue
+):
+    from temporal_app.core.worker import create_worker
+
+    client = time_skipping_env.client
+    async with create_worker(client, task_queue=task_queue):
+        words = await client.execute_workflow(
+            "word_count",
+            "apps own their workflows",
+            id=task_queue,
+            task_queue=task_queue,
+        )
+
+    assert words == 4

@@ -1,0 +1,102 @@
+"""The worker: what it runs, and how it starts and stops.
+
+`create_worker` registers the workflows and activities of every installed app
+(temporal_app.core.discovery); tests use it too, so they run exactly what
+production runs. `WorkerRunner` owns the process lifecycle: connect (waiting
+for a server that is still starting), poll the task queue, and shut down
+gracefully on SIGTERM or SIGINT.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Callable, Sequence
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from .client import connect_when_ready, exit_now, sdk_runtime
+from .config import WorkerSettings
+from .discovery import project_activities, project_workflows
+from .interceptors import DjangoInterceptor
+
+logger = logging.getLogger(__name__)
+
+
+def create_worker(
+    client: Client,
+    *,
+    task_queue: str,
+    activities: Sequence[Callable] | None = None,
+    options: WorkerSettings | None = None,
+) -> Worker:
+    """A worker for the project's workflows, and its activities (or the
+    given ones: tests pass stand-ins)."""
+    options = options or WorkerSettings.from_settings()
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=project_workflows(),
+        activities=project_activities() if activities is None else activities,
+        interceptors=[DjangoInterceptor()],
+        max_concurrent_activities=options.max_concurrent_activities,
+        max_concurrent_workflow_tasks=options.max_concurrent_workflow_tasks,
+        graceful_shutdown_timeout=options.graceful_shutdown,
+    )
+
+
+class WorkerRunner:
+    """Run one worker until SIGTERM/SIGINT; a second signal forces the exit."""
+
+    def __init__(self, options: WorkerSettings) -> None:
+        self.options = options
+        self._worker: Worker | None = None
+        self._shutdown: asyncio.Task | None = None
+
+    def run(self) -> None:
+        """Run the worker as this process's main job, then end the process."""
+        asyncio.run(self.arun())
+        # Stopped cleanly, every connection closed: end the process without
+        # the interpreter's teardown, which the SDK can crash.
+        exit_now(0)
+
+    async def arun(self) -> None:
+        client = await self.connect()
+        self._worker = create_worker(
+            client, task_queue=self.options.task_queue, options=self.options
+        )
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.on_signal, sig)
+        logger.info(
+            "Worker polling task queue %r in namespace %r at %s",
+            self.options.task_queue,
+            client.namespace,
+            client.service_client.config.target_host,
+        )
+        await self._worker.run()
+        logger.info("Worker stopped")
+
+    async def connect(self) -> Client:
+        """Connect, retrying while the server starts up."""
+        metrics = self.options.metrics_bind_address
+        if metrics:
+            logger.info("Prometheus metrics on http://%s/metrics", metrics)
+        return await connect_when_ready(
+            self.options.connect_timeout_seconds, runtime=sdk_runtime(metrics)
+        )
+
+    def on_signal(self, sig: signal.Signals) -> None:
+        if self._shutdown is None:
+            logger.info(
+                "%s received: finishing in-flight activities (up to %s); "
+                "send it again to stop at once",
+                sig.name,
+                self.options.graceful_shutdown,
+            )
+            assert self._worker is not None
+            self._shutdown = asyncio.create_task(self._worker.shutdown())
+        else:
+            logger.warning("%s received again: exiting now", sig.name)
+            os._exit(128 + sig)
