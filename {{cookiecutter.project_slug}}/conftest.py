@@ -2,6 +2,7 @@
 installed wheels, the project pointed at one, and places where Temporal
 does not answer. (Helpers are in temporal_app/core/testing.py.)"""
 
+import os
 import socket
 import uuid
 
@@ -19,6 +20,27 @@ def pytest_addoption(parser):
         action="store_true",
         help="Record the workflow histories of the replay tests again.",
     )
+
+
+# What Temporal's configuration loader reads to decide where clients connect.
+CONNECTION_VARIABLES = ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY",
+                        "TEMPORAL_TLS", "TEMPORAL_GRPC_META_", "TEMPORAL_CODEC_",
+                        "TEMPORAL_PROFILE", "TEMPORAL_CONFIG_FILE")  # fmt: skip
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_connection_settings_from_the_shell(tmp_path_factory):
+    """Tests connect only where they say: neither TEMPORAL_* variables of the
+    shell nor a profile in ~/.config/temporalio/temporal.toml (a Temporal
+    Cloud one, say) reach them. Tests set what they need."""
+    empty = tmp_path_factory.mktemp("temporal") / "temporal.toml"
+    empty.touch()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith(CONNECTION_VARIABLES):
+                patch.delenv(name)
+        patch.setenv("TEMPORAL_CONFIG_FILE", str(empty))
+        yield
 
 
 @pytest.fixture(scope="session")

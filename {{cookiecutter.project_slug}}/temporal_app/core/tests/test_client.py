@@ -79,9 +79,7 @@ def test_what_the_configuration_connects_to(
 
 
 def use(monkeypatch, **variables: str) -> None:
-    """Connect where and how `variables` say, and nothing else."""
-    for name in ("TEMPORAL_CONFIG_FILE", "TEMPORAL_PROFILE", "TEMPORAL_TLS"):
-        monkeypatch.delenv(name, raising=False)
+    """Connect where and how `variables` say (conftest clears the rest)."""
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
 
