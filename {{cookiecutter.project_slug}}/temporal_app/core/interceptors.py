@@ -6,11 +6,14 @@ has passed, the next query fails with "connection already closed". And
 `sync_to_async` (which Django's async ORM also uses) sends all its work to one
 shared thread by default, so concurrent activities would wait for each other.
 
-`DjangoActivityInboundInterceptor` gives each activity its own thread for
-synchronous work, and closes old connections on that thread before and after
-the activity runs.
+`DjangoActivityInboundInterceptor` gives each async activity its own thread
+for synchronous work, and closes old connections on that thread before and
+after the activity runs; a plain `def` activity runs on a thread of the
+worker's pool, and gets the same around it there.
 """
 
+import dataclasses
+import functools
 from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
@@ -22,8 +25,26 @@ from temporalio.worker import (
 )
 
 
+def with_fresh_connections(activity_function):
+    """`activity_function`, closing old database connections around it on
+    the thread it runs on (a thread of the worker's pool, for a plain `def`)."""
+
+    @functools.wraps(activity_function)
+    def run(*args):
+        close_old_connections()
+        try:
+            return activity_function(*args)
+        finally:
+            connections.close_all()
+
+    return run
+
+
 class DjangoActivityInboundInterceptor(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        if input.executor is not None:  # a plain `def` activity
+            fn = with_fresh_connections(input.fn)
+            return await super().execute_activity(dataclasses.replace(input, fn=fn))
         async with ThreadSensitiveContext():
             # Normally a fresh thread with no connection yet; inside an outer
             # thread-sensitive context it may hold one that went stale.

@@ -8,6 +8,7 @@ gracefully on SIGTERM or SIGINT.
 """
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import signal
@@ -34,11 +35,18 @@ def create_worker(
     """A worker for the project's workflows, and its activities (or the
     given ones: tests pass stand-ins)."""
     options = options or WorkerSettings.from_settings()
+    # Activities written as plain `def` (sync ORM code, say) run on this pool;
+    # its threads start only when one runs.
+    executor = concurrent.futures.ThreadPoolExecutor(
+        max_workers=options.max_concurrent_activities,
+        thread_name_prefix="activity",
+    )
     return Worker(
         client,
         task_queue=task_queue,
         workflows=project_workflows(),
         activities=project_activities() if activities is None else activities,
+        activity_executor=executor,
         interceptors=[DjangoInterceptor()],
         max_concurrent_activities=options.max_concurrent_activities,
         max_concurrent_workflow_tasks=options.max_concurrent_workflow_tasks,

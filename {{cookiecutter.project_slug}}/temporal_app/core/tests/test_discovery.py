@@ -10,7 +10,8 @@ from temporal_app import activities, workflows
 from temporal_app.core.discovery import project_activities, project_workflows
 
 # An app of its own, written to disk by the test: a workflow that calls its
-# activity, and an activity module that imports temporal_app's too.
+# activities, an async one and a plain `def` one that uses the ORM, and an
+# activity module that imports temporal_app's too.
 REPORTS_APP = {
     "__init__.py": "",
     "workflows.py": """
@@ -19,18 +20,24 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from reports.activities import count_words
+    from reports.activities import count_users, count_words
 
 
 @workflow.defn(name="word_count")
 class WordCountWorkflow:
     @workflow.run
-    async def run(self, text: str) -> int:
-        return await workflow.execute_activity(
-            count_words, text, start_to_close_timeout=timedelta(seconds=10)
+    async def run(self, text: str) -> list[int]:
+        timeout = timedelta(seconds=10)
+        words = await workflow.execute_activity(
+            count_words, text, start_to_close_timeout=timeout
         )
+        users = await workflow.execute_activity(
+            count_users, start_to_close_timeout=timeout
+        )
+        return [words, users]
 """,
     "activities.py": """
+from django.contrib.auth import get_user_model
 from temporalio import activity
 
 from temporal_app.activities import send_email_activity  # noqa: F401
@@ -39,6 +46,11 @@ from temporal_app.activities import send_email_activity  # noqa: F401
 @activity.defn
 async def count_words(text: str) -> int:
     return len(text.split())
+
+
+@activity.defn
+def count_users() -> int:
+    return get_user_model().objects.count()
 
 
 def not_an_activity() -> None:
@@ -90,18 +102,19 @@ def test_another_apps_workflows_are_found_once(reports_app):
     assert len(found_activities) == len(set(found_activities))
 
 
-async def test_the_worker_runs_another_apps_workflow(
-    reports_app, time_skipping_env, task_queue
+@pytest.mark.django_db(transaction=True)
+async def test_the_worker_runs_another_apps_workflow_and_plain_def_activities(
+    reports_app, time_skipping_env, task_queue, user
 ):
     from temporal_app.core.worker import create_worker
 
     client = time_skipping_env.client
     async with create_worker(client, task_queue=task_queue):
-        words = await client.execute_workflow(
+        counts = await client.execute_workflow(
             "word_count",
             "apps own their workflows",
             id=task_queue,
             task_queue=task_queue,
         )
 
-    assert words == 4
+    assert counts == [4, 1]  # words, and users (from the plain `def` activity)
