@@ -8,6 +8,7 @@ Jinja appears only inside string literals, so this file stays valid Python
 that the template's tests import and lint. Standard library only.
 """
 
+import functools
 import json
 import keyword
 import re
@@ -163,18 +164,24 @@ def check_project_name(name: str) -> str | None:
     return check_text("project_name", name)
 
 
+# The answers that can be wrong, in the order the questions are asked, and
+# their checks. Copier's questions (copier.yml) run the same ones, through
+# local_extensions.answer_problem.
+CHECKS = {
+    "project_name": check_project_name,
+    "project_slug": check_project_slug,
+    "description": functools.partial(check_text, "description"),
+    "author_name": functools.partial(check_text, "author_name"),
+    "email": functools.partial(check_text, "email"),
+    "task_queue": check_task_queue,
+    "temporal_namespace": check_temporal_namespace,
+    "timezone": check_timezone,
+}
+
+
 def errors(answers: dict[str, str]) -> list[str]:
     """Every problem with the answers, in the order the questions are asked."""
-    found = [
-        check_project_name(answers["project_name"]),
-        check_project_slug(answers["project_slug"]),
-        check_text("description", answers["description"]),
-        check_text("author_name", answers["author_name"]),
-        check_text("email", answers["email"]),
-        check_task_queue(answers["task_queue"]),
-        check_temporal_namespace(answers["temporal_namespace"]),
-        check_timezone(answers["timezone"]),
-    ]
+    found = [check(answers[name]) for name, check in CHECKS.items()]
     return [message for message in found if message]
 
 
