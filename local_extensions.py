@@ -11,13 +11,27 @@ hook runs only after that, too late for a slug that names no directory.
 Cookiecutter renders answers given with `--no-input`, on the command line or
 in a config file as Jinja templates; one that is not valid Jinja gets a clear
 message here instead of a traceback.
+
+Copier loads this file too (copier.yml's `_jinja_extensions`, by path through
+copier-template-extensions), where cookiecutter may not be installed. There
+it also adds the two filters copier.yml needs: `slugify`, which Copier lacks,
+and `answer_problem`, the pre-generation hook's checks of an answer.
 """
 
+import functools
+import importlib.util
 import json
+import re
+import unicodedata
+from pathlib import Path
 
-from cookiecutter.exceptions import EmptyDirNameException
 from jinja2 import TemplateSyntaxError, UndefinedError
 from jinja2.ext import Extension
+
+try:
+    from cookiecutter.exceptions import EmptyDirNameException
+except ImportError:  # under Copier, which does not need cookiecutter
+    EmptyDirNameException = ValueError
 
 
 def quoted(value: object) -> str:
@@ -60,11 +74,45 @@ def project_dir(slug: object) -> str:
     return slug
 
 
+def slugify(value: object, separator: str = "-") -> str:
+    """Copier's stand-in for cookiecutter's `slugify` filter (python-slugify).
+
+    The same slug for most names in Latin letters: accents dropped,
+    apostrophes and every run of other characters made one separator.
+    python-slugify also transliterates letters that have no accent to drop
+    ("ß" becomes "ss", "日本" "ri_ben"); this drops them, and a slug that
+    comes out wrong or empty is refused by its question, which asks again."""
+    text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore")
+    text = re.sub(r"(?<=\d),(?=\d)", "", text.decode().lower())  # 1,000 -> 1000
+    return re.sub(r"[^a-z0-9]+", separator, text).strip(separator)
+
+
+@functools.cache
+def pre_gen_hook():
+    """hooks/pre_gen_project.py as a module (its checks are plain functions)."""
+    path = Path(__file__).resolve().parent / "hooks" / "pre_gen_project.py"
+    spec = importlib.util.spec_from_file_location("pre_gen_project", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def answer_problem(value: object, name: str) -> str:
+    """What the pre-generation hook finds wrong with one answer, or "".
+
+    Copier's `validator` of each question: a bad answer is refused with the
+    message a cookiecutter bake prints."""
+    return pre_gen_hook().CHECKS[name](str(value)) or ""
+
+
 class QuotedExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.filters["quoted"] = quoted
         environment.filters["project_dir"] = project_dir
+        # Cookiecutter has its own slugify (python-slugify): keep it.
+        environment.filters.setdefault("slugify", slugify)
+        environment.filters["answer_problem"] = answer_problem
         self._checking = False
 
     def preprocess(self, source, name, filename=None):
