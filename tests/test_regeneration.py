@@ -1,26 +1,43 @@
-"""Regenerating with cruft, for real: the template (as it is in this working
-tree) committed to a temporary git repository, projects made from it with
-`cruft create` (or baked and then `cruft link`ed) and committed with a
-user's own edits, then `cruft update --variables-to-update` turning each
-option on or off.
+"""Regenerating with cruft and with Copier, for real: the template (as it is
+in this working tree) committed to a temporary git repository, projects made
+from it with `cruft create` (or baked and then `cruft link`ed) or `copier
+copy` and committed with a user's own edits, then `cruft update
+--variables-to-update` or `copier update --data` turning each option on or
+off.
 
-An update must apply with no `.rej` file, keep the user's edits and the
-user's .env, and leave exactly the files a fresh bake with the new answers
-has: the new option's files added, the disabled option's files deleted.
+An update must apply with no `.rej` file and no conflict marker, keep the
+user's edits and the user's .env, and leave exactly the files a fresh bake
+with the new answers has: the new option's files added, the disabled
+option's files deleted.
+
+Copier reads copier.yml, which must ask cookiecutter.json's questions and
+write the files a cookiecutter bake writes, for every supported combination.
 """
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import TEMPLATE_DIR
-from test_generation import expected_option_files, output
+from slugify import slugify as python_slugify
+from test_generation import (
+    SUPPORTED_COMBINATIONS,
+    _fixture_id,
+    expected_option_files,
+    output,
+)
+
+import local_extensions
 
 CRUFT = Path(sys.executable).parent / "cruft"
+# Runs copier command lines, many in one process.
+COPIER_BATCH = Path(__file__).with_name("copier_batch.py")
 
 # A user's own work, committed before every update.
 OWN_FILE = "docs/notes.md"
@@ -117,6 +134,14 @@ def make_user_edits(project: Path) -> None:
     readme.write_text(f"{title}\n\n{README_NOTE}\n{rest}")
 
 
+def commit_with_user_edits(project: Path, env: dict, tool: str) -> None:
+    """The project in a repository of its own: as generated, then edited."""
+    run(["git", "init", "--quiet"], project, env)
+    commit_all(project, env, f"Generated with {tool}")
+    make_user_edits(project)
+    commit_all(project, env, "Our own changes")
+
+
 @pytest.fixture(scope="module")
 def edited_project(tmp_path_factory, template_repo, git_env):
     """edited_project(answers) -> a fresh copy of a cruft-created project with
@@ -133,10 +158,7 @@ def edited_project(tmp_path_factory, template_repo, git_env):
                 parent, git_env,
             )  # fmt: skip
             project = parent / "my_project"
-            run(["git", "init", "--quiet"], project, git_env)
-            commit_all(project, git_env, "Generated with cruft")
-            make_user_edits(project)
-            commit_all(project, git_env, "Our own changes")
+            commit_with_user_edits(project, git_env, "cruft")
             originals[key] = project
         copy = tmp_path_factory.mktemp("project") / "my_project"
         shutil.copytree(originals[key], copy, symlinks=True)
@@ -146,18 +168,21 @@ def edited_project(tmp_path_factory, template_repo, git_env):
 
 
 @pytest.fixture(scope="module")
-def fresh_project(tmp_path_factory, template_repo, git_env):
-    """fresh_project(answers) -> a new project from the same template commit
-    (not from this working tree, which may have changed since)."""
+def fresh_project(cookies_session, template_repo):
+    """fresh_project(answers) -> a project baked by cookiecutter from the same
+    template commit (not from this working tree, which may have changed
+    since), once per answers: what an update to those answers must match."""
+    baked: dict[str, Path] = {}
 
     def fresh_project(answers: dict) -> Path:
-        parent = tmp_path_factory.mktemp("fresh")
-        run(
-            [CRUFT, "create", "--no-input", "--output-dir", parent,
-             "--extra-context", json.dumps(answers), template_repo],
-            parent, git_env,
-        )  # fmt: skip
-        return parent / answers["project_slug"]
+        key = json.dumps(answers, sort_keys=True)
+        if key not in baked:
+            result = cookies_session.bake(
+                extra_context=answers, template=str(template_repo)
+            )
+            assert result.exit_code == 0, result.exception
+            baked[key] = result.project_path
+        return baked[key]
 
     return fresh_project
 
@@ -175,6 +200,42 @@ def tree(project: Path) -> dict[str, bytes]:
         for path in sorted(project.rglob("*"))
         if path.is_file() and ".git" not in path.relative_to(project).parts
     }
+
+
+# Git's conflict markers, as `git merge-file` (Copier) leaves them.
+CONFLICT_MARKER = re.compile(rb"^(<<<<<<<|>>>>>>>)( |$)", re.MULTILINE)
+
+
+def check_update(
+    project: Path,
+    answers: dict,
+    env_before: str,
+    fresh: dict[str, bytes],
+    answers_file: str,
+) -> None:
+    """What an update to `answers` must leave: no rejects or conflicts, the
+    user's work all there, and the rest exactly what a fresh bake with those
+    answers (`fresh`) has."""
+    assert list(project.rglob("*.rej")) == []
+    updated = tree(project)
+    conflicted = [
+        path for path, text in updated.items() if CONFLICT_MARKER.search(text)
+    ]
+    assert conflicted == []
+    present = {
+        path: (project / path).exists() for path in expected_option_files(answers)
+    }
+    assert present == expected_option_files(answers)
+    assert (project / ".env").read_text() == env_before
+    assert (project / OWN_FILE).exists()
+    assert SETTING_AFTER in (project / SETTINGS).read_text()
+    assert README_NOTE in (project / "README.md").read_text()
+    for ours in (".env", answers_file, OWN_FILE):
+        fresh.pop(ours, None)
+        updated.pop(ours, None)
+    assert sorted(updated) == sorted(fresh)
+    changed = [path for path in fresh if updated[path] != fresh[path]]
+    assert changed == sorted([SETTINGS, "README.md"])
 
 
 def test_an_untouched_project_has_no_diff(tmp_path, template_repo, git_env):
@@ -207,26 +268,9 @@ def test_update_applies_an_option_change_and_keeps_user_edits(
     )  # fmt: skip
 
     answers = cruft_answers(project)
-    assert answers == {**answers, **update}
-    assert list(project.rglob("*.rej")) == [], result.stdout
-    # The user's work is all there.
-    assert (project / ".env").read_text() == env_before
-    assert (project / OWN_FILE).exists()
-    assert SETTING_AFTER in (project / SETTINGS).read_text()
-    assert README_NOTE in (project / "README.md").read_text()
-    # And the rest is exactly what a fresh bake with the new answers has.
-    present = {
-        path: (project / path).exists() for path in expected_option_files(answers)
-    }
-    assert present == expected_option_files(answers)
+    assert answers == {**answers, **update}, result.stdout
     fresh = tree(fresh_project(answers))
-    updated = tree(project)
-    for ours in (".env", ".cruft.json", OWN_FILE):
-        fresh.pop(ours, None)
-        updated.pop(ours, None)
-    assert sorted(updated) == sorted(fresh)
-    changed = [path for path in fresh if updated[path] != fresh[path]]
-    assert changed == sorted([SETTINGS, "README.md"])
+    check_update(project, answers, env_before, fresh, ".cruft.json")
 
 
 def test_a_baked_project_can_be_linked_then_updated(tmp_path, template_repo, git_env):
@@ -261,3 +305,208 @@ def test_a_baked_project_can_be_linked_then_updated(tmp_path, template_repo, git
     assert "diff --git" not in diff.stdout
     assert "mailpit:" in (project / "compose.yaml").read_text()
     assert list(project.rglob("*.rej")) == []
+
+
+# --- Copier ---------------------------------------------------------------------
+
+COPIER_ANSWERS = ".copier-answers.yml"
+
+
+@pytest.fixture(scope="module")
+def copier(tmp_path_factory, git_env):
+    """copier((cwd, args), ...) -> [(exit code, output), ...]: copier command
+    lines (what follows `copier`), run one after another in one process."""
+
+    def copier(*commands: tuple[Path, list]) -> list[tuple[int, str]]:
+        listing = tmp_path_factory.mktemp("copier") / "commands.json"
+        listing.write_text(
+            json.dumps([{"cwd": str(cwd), "args": list(map(str, args))}
+                        for cwd, args in commands])
+        )  # fmt: skip
+        batch = run([sys.executable, COPIER_BATCH, listing], listing.parent, git_env)
+        return [
+            (done["exit_code"], done["output"]) for done in json.loads(batch.stdout)
+        ]
+
+    return copier
+
+
+def copier_data(answers: dict) -> list[str]:
+    """Answers as `--data` options: use_docker=false, database=postgresql."""
+    spelled = {
+        name: json.dumps(value) if isinstance(value, bool) else value
+        for name, value in answers.items()
+    }
+    return [option for item in spelled.items() for option in ("--data", "=".join(item))]
+
+
+def copier_copy(template: Path, answers: dict, destination: Path) -> list:
+    return [
+        "copy",
+        "--trust",
+        "--defaults",
+        *copier_data(answers),
+        template,
+        destination,
+    ]
+
+
+def copier_answers(project: Path) -> dict:
+    """The answers .copier-answers.yml records (without Copier's own keys)."""
+    recorded = yaml.safe_load((project / COPIER_ANSWERS).read_text())
+    return {k: v for k, v in recorded.items() if not k.startswith("_")}
+
+
+def as_copier_question(name: str, value, prompt) -> dict:
+    """A cookiecutter.json variable as copier.yml must ask it."""
+    question = {
+        "type": "bool" if isinstance(value, bool) else "str",
+        "help": prompt,
+        "default": value,
+    }
+    if isinstance(value, list):  # a choice: the first value is the default
+        choices = [(prompt[choice], choice) for choice in value]
+        question.update(help=prompt["__prompt__"], choices=choices, default=value[0])
+    elif isinstance(value, str):  # Jinja names the other answers directly
+        question["default"] = value.replace("cookiecutter.", "")
+    if name in local_extensions.pre_gen_hook().CHECKS:
+        question["validator"] = f"{{{{ {name}|answer_problem('{name}') }}}}"
+    return question
+
+
+def test_copier_asks_the_questions_of_cookiecutter_json():
+    """The same names in the same order, defaults, choices, prompts; and the
+    pre-generation hook's check on every answer that it checks."""
+    context = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+    copier_yml = yaml.safe_load((TEMPLATE_DIR / "copier.yml").read_text())
+    expected = {
+        name: as_copier_question(name, value, context["__prompts__"][name])
+        for name, value in context.items()
+        if not name.startswith("_")
+    }
+
+    # Its questions: neither settings (_name) nor computed values.
+    asked = {
+        name: question
+        for name, question in copier_yml.items()
+        if not name.startswith("_") and question.get("when") is not False
+    }
+    for question in asked.values():
+        if "choices" in question:  # {label: value} in order, as pairs
+            question["choices"] = list(question["choices"].items())
+
+    assert list(asked) == list(expected)
+    assert asked == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("My Project", "my_project"),
+        ("Crème Brûlée Shop!", "creme_brulee_shop"),
+        ("Bob's Shop", "bob_s_shop"),
+        ("Über-Tool 2.0", "uber_tool_2_0"),
+        ("1,000 Widgets", "1000_widgets"),
+        ("  spaced   out  ", "spaced_out"),
+    ],
+)
+def test_copier_derives_the_slug_cookiecutter_derives(name, slug):
+    """Copier lacks `slugify`: local_extensions' stand-in for python-slugify,
+    which cookiecutter's filter calls, gives the same slugs."""
+    assert local_extensions.slugify(name, separator="_") == slug
+    assert python_slugify(name, separator="_") == slug
+
+
+def test_copier_copy_writes_the_files_cookiecutter_bakes(
+    copier, fresh_project, template_repo, tmp_path, subtests
+):
+    """For every supported combination, byte for byte; only the answers
+    file (.copier-answers.yml, where cookiecutter writes none) and .env's
+    fresh secrets differ."""
+    projects = [tmp_path / str(i) for i in range(len(SUPPORTED_COMBINATIONS))]
+
+    results = copier(
+        *[(tmp_path, copier_copy(template_repo, answers, project))
+          for answers, project in zip(SUPPORTED_COMBINATIONS, projects, strict=True)]
+    )  # fmt: skip
+
+    for answers, project, (exit_code, printed) in zip(
+        SUPPORTED_COMBINATIONS, projects, results, strict=True
+    ):
+        with subtests.test(msg=_fixture_id(answers)):
+            assert exit_code == 0, printed
+            recorded = copier_answers(project)
+            assert recorded == {**recorded, **answers}
+            assert "cookiecutter" not in recorded  # computed, never saved
+            assert (project / ".env").stat().st_mode & 0o777 == 0o600
+            copied, baked = tree(project), tree(fresh_project(answers))
+            for ours in (".env", COPIER_ANSWERS):
+                copied.pop(ours)
+                baked.pop(ours, None)
+            assert sorted(copied) == sorted(baked)
+            assert [path for path in baked if copied[path] != baked[path]] == []
+
+
+# (answers, the question Copier names, the pre-generation hook's message)
+BAD_ANSWERS = [
+    pytest.param({"project_slug": "class"}, "project_slug", "project_slug 'class' is a Python keyword", id="keyword-slug"),
+    pytest.param({"project_name": "!!!"}, "project_slug", "project_slug is empty", id="name-without-letters"),
+    pytest.param({"task_queue": "my tasks"}, "task_queue", "task_queue 'my tasks' is not a valid", id="queue-with-a-space"),
+]  # fmt: skip
+
+
+def test_copier_refuses_bad_answers_with_the_hooks_messages(
+    copier, template_repo, tmp_path, subtests
+):
+    results = copier(
+        *[(tmp_path, copier_copy(template_repo, bad.values[0], tmp_path / bad.id))
+          for bad in BAD_ANSWERS]
+    )  # fmt: skip
+
+    for bad, (exit_code, printed) in zip(BAD_ANSWERS, results, strict=True):
+        _, question, message = bad.values
+        with subtests.test(msg=bad.id):
+            assert exit_code != 0
+            assert f"Validation error for question '{question}': {message}" in printed
+            assert not (tmp_path / bad.id).exists()
+
+
+def test_copier_update_applies_each_option_change_and_keeps_user_edits(
+    copier, fresh_project, template_repo, git_env, tmp_path, subtests
+):
+    """The cruft test's UPDATES with `copier update --trust --defaults --data
+    ...`, each on an edited, committed project made with `copier copy`. All
+    in two processes: Copier takes a second to start."""
+    created = {
+        json.dumps(case.values[0], sort_keys=True): case.values[0] for case in UPDATES
+    }
+    originals = {key: tmp_path / f"created-{i}" for i, key in enumerate(created)}
+    copies = copier(
+        *[(tmp_path, copier_copy(template_repo, created[key], originals[key]))
+          for key in created]
+    )  # fmt: skip
+    assert [exit_code for exit_code, _ in copies] == [0] * len(copies), copies
+    for project in originals.values():
+        commit_with_user_edits(project, git_env, "Copier")
+    projects = {}
+    for case in UPDATES:
+        original = originals[json.dumps(case.values[0], sort_keys=True)]
+        projects[case.id] = tmp_path / case.id
+        shutil.copytree(original, projects[case.id], symlinks=True)
+
+    results = copier(
+        *[(projects[case.id], ["update", "--trust", "--defaults", *copier_data(case.values[1])])
+          for case in UPDATES]
+    )  # fmt: skip
+
+    for case, (exit_code, printed) in zip(UPDATES, results, strict=True):
+        created_with, update = case.values
+        original = originals[json.dumps(created_with, sort_keys=True)]
+        project = projects[case.id]
+        with subtests.test(msg=case.id):
+            assert exit_code == 0, printed
+            answers = copier_answers(project)
+            assert answers == {**answers, **update}
+            env_before = (original / ".env").read_text()
+            fresh = tree(fresh_project(answers))
+            check_update(project, answers, env_before, fresh, COPIER_ANSWERS)
