@@ -22,6 +22,8 @@ from temporalio.exceptions import ApplicationError
 from apps.users.services import (
     UnknownNameError,
     apply_user_action,
+    apply_user_action_to_range,
+    user_id_ranges,
     user_ids_page,
     users_page,
 )
@@ -61,6 +63,38 @@ class UserPagePayload:
     selection: str
     after_id: int
     limit: int
+
+
+@dataclass
+class UserRangesPayload:
+    """Split a selection's users after `after_id` into `count` ranges of
+    `size` users (fewer when the selection ends)."""
+
+    selection: str
+    after_id: int
+    size: int
+    count: int
+
+
+@dataclass
+class UserRange:
+    """The selection's users with after_id < id <= last_id, `size` of them
+    when the range was planned."""
+
+    after_id: int
+    last_id: int
+    size: int
+
+
+@dataclass
+class UserRangePayload:
+    """A range of a batch over a selection: one activity applies the action
+    to its users, by bulk updates over id ranges."""
+
+    selection: str
+    after_id: int
+    last_id: int
+    action: str = "process"
 
 
 @activity.defn
@@ -116,22 +150,75 @@ async def process_user_chunk_activity(payload: UserChunkPayload) -> dict:
 @activity.defn
 async def fetch_user_ids_activity(payload: UserPagePayload) -> list[int]:
     """The next page of a selection's user ids (see USER_SELECTIONS)."""
-    try:
-        return await sync_to_async(user_ids_page)(
-            payload.selection, after_id=payload.after_id, limit=payload.limit
+    return await _on_users(
+        user_ids_page, payload.selection, after_id=payload.after_id, limit=payload.limit
+    )
+
+
+@activity.defn
+async def plan_user_ranges_activity(payload: UserRangesPayload) -> list[UserRange]:
+    """The next ranges of a selection's users, each ready for
+    process_user_range_activity. The database finds their bounds; no user
+    id but theirs is returned, however many users they hold."""
+    bounds = await _on_users(
+        user_id_ranges,
+        payload.selection,
+        after_id=payload.after_id,
+        size=payload.size,
+        count=payload.count,
+    )
+    ranges, after_id = [], payload.after_id
+    for last_id, size in bounds:
+        ranges.append(UserRange(after_id=after_id, last_id=last_id, size=size))
+        after_id = last_id
+    return ranges
+
+
+# Users per bulk update inside a range; the range heartbeats after each.
+RANGE_SLICE = 2500
+
+
+@activity.defn
+async def process_user_range_activity(payload: UserRangePayload) -> dict:
+    """Apply an action to a selection's users in an id range, RANGE_SLICE
+    users per bulk update; report how many there were.
+
+    It heartbeats the last id done after each slice, so a worker that dies
+    mid-range is noticed within the heartbeat timeout, and the retry resumes
+    after that id, counting on from what was reported.
+    """
+    after_id, processed = payload.after_id, 0
+    if details := activity.info().heartbeat_details:
+        after_id, processed = details[0]["after_id"], details[0]["processed"]
+    while after_id < payload.last_id:
+        last_id, found = await _on_users(
+            apply_user_action_to_range,
+            payload.action,
+            payload.selection,
+            after_id=after_id,
+            last_id=payload.last_id,
+            limit=RANGE_SLICE,
         )
-    except UnknownNameError as error:
-        raise ApplicationError(
-            str(error), type="UnknownSelection", non_retryable=True
-        ) from error
+        if found:
+            after_id, processed = last_id, processed + found
+            activity.heartbeat({"after_id": after_id, "processed": processed})
+        if found < RANGE_SLICE:
+            break  # the range's last users
+    return {"processed": processed}
 
 
 async def _apply_user_action(user_ids: list[int], action: str) -> list[int]:
+    return await _on_users(apply_user_action, user_ids, action)
+
+
+async def _on_users(function, /, *args, **kwargs):
+    """Call a function of apps.users.services on the activity's thread."""
     try:
-        return await sync_to_async(apply_user_action)(user_ids, action)
+        return await sync_to_async(function)(*args, **kwargs)
     except UnknownNameError as error:
+        # No retry can make an unknown action or selection exist.
         raise ApplicationError(
-            str(error), type="UnknownAction", non_retryable=True
+            str(error), type=f"Unknown{error.kind.title()}", non_retryable=True
         ) from error
 
 

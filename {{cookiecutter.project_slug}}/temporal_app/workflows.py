@@ -12,6 +12,7 @@ change would break them.
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -31,9 +32,14 @@ with workflow.unsafe.imports_passed_through():
         UserChunkPayload,
         UserPagePayload,
         UserProcessingPayload,
+        UserRange,
+        UserRangePayload,
+        UserRangesPayload,
         fetch_user_ids_activity,
+        plan_user_ranges_activity,
         process_user_activity,
         process_user_chunk_activity,
+        process_user_range_activity,
         send_email_activity,
         start_missing_onboardings_activity,
     )
@@ -147,11 +153,15 @@ class UserOnboardingWorkflow:
         )
 
 
-# A page of a selection holds this many chunks' worth of ids.
+# A selection is processed in ranges of ids; a plan holds this many ranges.
+RANGES_PER_PLAN = 20
+# A page of ids holds this many chunks' worth of ids (for the runs of a
+# selection that started before ranges).
 CHUNKS_PER_PAGE = 20
-# A page or a chunk holds at most this many ids, whatever the input's
-# chunk_size: as JSON an id of up to 10 digits takes 11 bytes, so they stay
-# near 275 KB, below the 512 KB at which Temporal warns about a payload.
+# A page, a chunk or a range holds at most this many users, whatever the
+# input's chunk_size: as JSON an id of up to 10 digits takes 11 bytes, so a
+# list of them stays near 275 KB, below the 512 KB at which Temporal warns
+# about a payload (a range's users are listed only when it fails for good).
 MAX_IDS_PER_ACTIVITY = 25_000
 # The result lists at most this many failed ids (and counts all of them).
 MAX_REPORTED_FAILED_IDS = 1000
@@ -164,17 +174,18 @@ BATCH_ERROR_TYPES = ("UnknownAction", "UnknownSelection")
 class BatchProcessingWorkflowInput:
     batch_id: str
     # The users: either their ids, or the name of a selection in
-    # apps.users.services.USER_SELECTIONS, which the workflow pages through
-    # (a selection has no size limit; ids travel in the workflow's input,
-    # which Temporal caps at 2 MB, and warns about above 512 KB).
+    # apps.users.services.USER_SELECTIONS, which the workflow processes in
+    # ranges of ids (a selection has no size limit; ids travel in the
+    # workflow's input, which Temporal caps at 2 MB, and warns about above
+    # 512 KB).
     user_ids: list[int] = field(default_factory=list)
     selection: str = ""
     action: str = "process"
-    # Users per activity (bulk ORM work), and how many run at once. A chunk
-    # costs a few Temporal round-trips whatever its size, and those, not the
-    # database, take most of the time: `make bench` on 2 cores processed
-    # 100,000 users in about 3.5 s in chunks of 500, 2 s in chunks of 1,000.
-    chunk_size: int = 1000
+    # Users per activity (a chunk of ids, or a range of a selection), and how
+    # many activities run at once. An activity costs a few Temporal
+    # round-trips whatever its size, and with small chunks those, not the
+    # database, take most of the time.
+    chunk_size: int = 10_000
     max_concurrent_chunks: int = 4
     # A run stops after this many chunks and continues as new, so its history
     # stays far below Temporal's limits (a warning at 10,240 events; each
@@ -190,9 +201,13 @@ class BatchProcessingWorkflowInput:
 
 @workflow.defn(name="batch_processing")
 class BatchProcessingWorkflow:
-    """Apply an action to many users: a chunk per activity, a sliding window
-    of chunks in flight, and a fresh run (continue-as-new) every
-    `chunks_per_run` chunks, carrying the progress.
+    """Apply an action to many users: a chunk of users per activity, a
+    sliding window of chunks in flight, and a fresh run (continue-as-new)
+    every `chunks_per_run` chunks, carrying the progress.
+
+    A list of ids goes in chunks of ids. A selection goes in ranges of ids
+    that the database plans and processes: no id travels through Temporal,
+    so a range of thousands of users costs what a chunk of ten would.
 
     A chunk that fails for good counts its users as failed; an unknown action
     or selection fails the batch; cancelling the batch cancels its chunks."""
@@ -203,66 +218,25 @@ class BatchProcessingWorkflow:
         self._processed = input.processed
         self._failed_count = input.failed_count
         self._failed_ids = list(input.failed_ids)
+        self._window: list[asyncio.Task[None]] = []  # chunks in flight
 
     @workflow.run
     async def run(self, input: BatchProcessingWorkflowInput) -> dict:
-        chunk_size = input.chunk_size
-        page_size = chunk_size * CHUNKS_PER_PAGE
-        # Runs started before the cap keep their sizes: their histories replay.
-        if workflow.patched("cap-ids-per-activity"):
-            chunk_size = min(chunk_size, MAX_IDS_PER_ACTIVITY)
-            page_size = min(page_size, MAX_IDS_PER_ACTIVITY)
-        queue = list(input.user_ids)  # ids not yet handed to a chunk
-        fetched_up_to = dispatched_up_to = input.after_id
-        selection_done = not input.selection
-        window: list[asyncio.Task[None]] = []
-        chunks = 0
-
         try:
-            while True:
-                # Selection: fetch the next page when the queue runs short.
-                if not selection_done and len(queue) < chunk_size:
-                    page = await workflow.execute_activity(
-                        fetch_user_ids_activity,
-                        UserPagePayload(
-                            input.selection, after_id=fetched_up_to, limit=page_size
-                        ),
-                        start_to_close_timeout=DATABASE_TIMEOUT,
-                        schedule_to_close_timeout=DATABASE_DEADLINE,
-                        retry_policy=DATABASE_RETRY,
-                    )
-                    queue += page
-                    fetched_up_to = page[-1] if page else fetched_up_to
-                    selection_done = len(page) < page_size
-                if not queue:
-                    break
-                if (
-                    chunks >= input.chunks_per_run
-                    or workflow.info().is_continue_as_new_suggested()
-                ):
-                    await self._wait_for_chunks(window)
-                    workflow.continue_as_new(
-                        self._progress(
-                            queue, after_id=dispatched_up_to, runs=input.runs + 1
-                        )
-                    )
-                if len(window) >= input.max_concurrent_chunks:
-                    window = await self._wait_for_chunks(
-                        window, return_when=asyncio.FIRST_COMPLETED
-                    )
-                chunk, queue = queue[:chunk_size], queue[chunk_size:]
-                window.append(asyncio.create_task(self._process_chunk(chunk)))
-                dispatched_up_to = chunk[-1]
-                chunks += 1
-
-            await self._wait_for_chunks(window)
+            # Runs of a selection that started before ranges page its ids
+            # into chunks, as their histories say.
+            if input.selection and workflow.patched("selection-in-id-ranges"):
+                await self._process_ranges(input)
+            else:
+                await self._process_chunks(input)
+            await self._wait_for_chunks()
         except (asyncio.CancelledError, ActivityError) as error:
             if is_cancelled_exception(error):
                 # The batch is cancelled: so are its chunks in flight. It ends
                 # once they have stopped, so its progress is final.
-                for task in window:
+                for task in self._window:
                     task.cancel()
-                await self._wait_for_chunks(window, return_when=asyncio.ALL_COMPLETED)
+                await self._wait_for_chunks(return_when=asyncio.ALL_COMPLETED)
             raise
 
         return {
@@ -279,6 +253,92 @@ class BatchProcessingWorkflow:
         """Users processed and failed so far, across runs."""
         return {"processed": self._processed, "failed_count": self._failed_count}
 
+    async def _process_ranges(self, input: BatchProcessingWorkflowInput) -> None:
+        """Start a range of the selection per activity, planning the next
+        ranges when the last plan's are all started."""
+        size = min(input.chunk_size, MAX_IDS_PER_ACTIVITY)
+        started_up_to = input.after_id
+        planned: list[UserRange] = []
+        selection_done = False
+        ranges = 0
+        while True:
+            if not planned and not selection_done:
+                planned = await workflow.execute_activity(
+                    plan_user_ranges_activity,
+                    UserRangesPayload(
+                        input.selection,
+                        after_id=started_up_to,
+                        size=size,
+                        count=RANGES_PER_PLAN,
+                    ),
+                    start_to_close_timeout=DATABASE_TIMEOUT,
+                    schedule_to_close_timeout=DATABASE_DEADLINE,
+                    retry_policy=DATABASE_RETRY,
+                )
+                selection_done = (
+                    len(planned) < RANGES_PER_PLAN or planned[-1].size < size
+                )
+            if not planned:
+                return
+            await self._continue_as_new_if_due(ranges, [], after_id=started_up_to)
+            await self._wait_for_room()
+            user_range = planned.pop(0)
+            self._window.append(asyncio.create_task(self._process_range(user_range)))
+            started_up_to = user_range.last_id
+            ranges += 1
+
+    async def _process_chunks(self, input: BatchProcessingWorkflowInput) -> None:
+        """Start a chunk of ids per activity: the input's ids, or those of a
+        selection paged by fetch_user_ids_activity (runs started before
+        ranges)."""
+        chunk_size = input.chunk_size
+        page_size = chunk_size * CHUNKS_PER_PAGE
+        # Runs started before the cap keep their sizes: their histories replay.
+        if workflow.patched("cap-ids-per-activity"):
+            chunk_size = min(chunk_size, MAX_IDS_PER_ACTIVITY)
+            page_size = min(page_size, MAX_IDS_PER_ACTIVITY)
+        queue = list(input.user_ids)  # ids not yet handed to a chunk
+        fetched_up_to = dispatched_up_to = input.after_id
+        selection_done = not input.selection
+        chunks = 0
+        while True:
+            # Selection: fetch the next page when the queue runs short.
+            if not selection_done and len(queue) < chunk_size:
+                page = await workflow.execute_activity(
+                    fetch_user_ids_activity,
+                    UserPagePayload(
+                        input.selection, after_id=fetched_up_to, limit=page_size
+                    ),
+                    start_to_close_timeout=DATABASE_TIMEOUT,
+                    schedule_to_close_timeout=DATABASE_DEADLINE,
+                    retry_policy=DATABASE_RETRY,
+                )
+                queue += page
+                fetched_up_to = page[-1] if page else fetched_up_to
+                selection_done = len(page) < page_size
+            if not queue:
+                return
+            await self._continue_as_new_if_due(chunks, queue, after_id=dispatched_up_to)
+            await self._wait_for_room()
+            chunk, queue = queue[:chunk_size], queue[chunk_size:]
+            self._window.append(asyncio.create_task(self._process_chunk(chunk)))
+            dispatched_up_to = chunk[-1]
+            chunks += 1
+
+    async def _continue_as_new_if_due(
+        self, chunks: int, queue: list[int], *, after_id: int
+    ) -> None:
+        """After `chunks_per_run` chunks, or when Temporal suggests it, wait
+        for the chunks in flight and continue as new with what is left."""
+        if (
+            chunks >= self._input.chunks_per_run
+            or workflow.info().is_continue_as_new_suggested()
+        ):
+            await self._wait_for_chunks()
+            workflow.continue_as_new(
+                self._progress(queue, after_id=after_id, runs=self._input.runs + 1)
+            )
+
     def _progress(
         self, queue: list[int], *, after_id: int, runs: int
     ) -> BatchProcessingWorkflowInput:
@@ -292,7 +352,7 @@ class BatchProcessingWorkflow:
             chunk_size=self._input.chunk_size,
             max_concurrent_chunks=self._input.max_concurrent_chunks,
             chunks_per_run=self._input.chunks_per_run,
-            # Ids fetched but not yet dispatched are fetched again next run.
+            # Ids fetched or planned but not yet started are found again.
             after_id=after_id if selection else 0,
             processed=self._processed,
             failed_count=self._failed_count,
@@ -300,52 +360,99 @@ class BatchProcessingWorkflow:
             runs=runs,
         )
 
+    async def _wait_for_room(self) -> None:
+        """Wait until fewer than `max_concurrent_chunks` chunks are in flight."""
+        if len(self._window) >= self._input.max_concurrent_chunks:
+            await self._wait_for_chunks(return_when=asyncio.FIRST_COMPLETED)
+
     async def _wait_for_chunks(
-        self,
-        window: list[asyncio.Task[None]],
-        *,
-        return_when: str = asyncio.FIRST_EXCEPTION,
-    ) -> list[asyncio.Task[None]]:
-        """Wait for chunks in flight (by default, all of them); return those
-        still running.
+        self, *, return_when: str = asyncio.FIRST_EXCEPTION
+    ) -> None:
+        """Wait for chunks in flight (by default, all of them); keep those
+        still running in the window.
 
         A chunk's exception is raised here, in the workflow's main coroutine,
         rather than lost with its task: a bug fails the workflow task (Temporal
         retries it until the code is fixed), a batch error fails the batch.
         """
-        if not window:
-            return []
-        done, pending = await workflow.wait(window, return_when=return_when)
+        if not self._window:
+            return
+        done, self._window = await workflow.wait(self._window, return_when=return_when)
         for task in done:
             task.result()
-        return pending
 
     async def _process_chunk(self, user_ids: list[int]) -> None:
         try:
-            result = await workflow.execute_activity(
+            result = await self._execute_chunk(
                 process_user_chunk_activity,
                 UserChunkPayload(user_ids=user_ids, action=self._input.action),
-                start_to_close_timeout=timedelta(minutes=5),
-                schedule_to_close_timeout=DATABASE_DEADLINE,
-                # The chunk learns of a cancellation from its next heartbeat;
-                # a cancelled batch waits until its chunks have stopped.
-                heartbeat_timeout=timedelta(seconds=30),
-                cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-                retry_policy=DATABASE_RETRY,
             )
         except ActivityError as error:
-            if is_cancelled_exception(error):
-                return  # The batch is cancelled: these users did not fail.
-            cause = error.cause
-            if isinstance(cause, ApplicationError) and cause.type in BATCH_ERROR_TYPES:
-                raise  # The batch itself is wrong: no chunk can succeed.
-            # The chunk failed for good (its deadline passed, or an error no
-            # retry can fix): count its users as failed and let the rest of
-            # the batch finish.
-            workflow.logger.exception("A chunk of %d users failed", len(user_ids))
+            if not self._failed_for_good(error, len(user_ids)):
+                return
             processed, failed = 0, user_ids
         else:
             processed, failed = result["processed"], result["failed_ids"]
+        self._count(processed, failed)
+
+    async def _process_range(self, user_range: UserRange) -> None:
+        selection = self._input.selection
+        try:
+            result = await self._execute_chunk(
+                process_user_range_activity,
+                UserRangePayload(
+                    selection,
+                    after_id=user_range.after_id,
+                    last_id=user_range.last_id,
+                    action=self._input.action,
+                ),
+            )
+        except ActivityError as error:
+            if not self._failed_for_good(error, user_range.size):
+                return
+            # Its users are the failed ones: list them. (If the database
+            # still fails after another deadline, the batch fails with it.)
+            page = await workflow.execute_activity(
+                fetch_user_ids_activity,
+                UserPagePayload(
+                    selection, after_id=user_range.after_id, limit=user_range.size
+                ),
+                start_to_close_timeout=DATABASE_TIMEOUT,
+                schedule_to_close_timeout=DATABASE_DEADLINE,
+                retry_policy=DATABASE_RETRY,
+            )
+            self._count(0, [pk for pk in page if pk <= user_range.last_id])
+        else:
+            self._count(result["processed"], [])
+
+    async def _execute_chunk(self, activity: Callable, payload: object) -> dict:
+        return await workflow.execute_activity(
+            activity,
+            payload,
+            start_to_close_timeout=timedelta(minutes=5),
+            schedule_to_close_timeout=DATABASE_DEADLINE,
+            # The chunk learns of a cancellation from its next heartbeat;
+            # a cancelled batch waits until its chunks have stopped.
+            heartbeat_timeout=timedelta(seconds=30),
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            retry_policy=DATABASE_RETRY,
+        )
+
+    def _failed_for_good(self, error: ActivityError, users: int) -> bool:
+        """Whether a chunk's error makes its users count as failed. A batch
+        error is raised instead; a cancelled chunk's users did not fail."""
+        if is_cancelled_exception(error):
+            return False
+        cause = error.cause
+        if isinstance(cause, ApplicationError) and cause.type in BATCH_ERROR_TYPES:
+            raise error  # The batch itself is wrong: no chunk can succeed.
+        # The chunk failed for good (its deadline passed, or an error no
+        # retry can fix): its users count as failed, the rest of the batch
+        # goes on.
+        workflow.logger.exception("A chunk of %d users failed", users)
+        return True
+
+    def _count(self, processed: int, failed: list[int]) -> None:
         self._processed += processed
         self._failed_count += len(failed)
         room = MAX_REPORTED_FAILED_IDS - len(self._failed_ids)

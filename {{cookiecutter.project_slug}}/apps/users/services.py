@@ -7,7 +7,7 @@ processes a chunk of users in one go.
 
 from collections.abc import Callable, Iterable
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from .models import User
@@ -45,13 +45,17 @@ USER_SELECTIONS: dict[str, Callable[[], QuerySet[User]]] = {
 class UnknownNameError(ValueError):
     """An action or selection that is not registered above."""
 
+    def __init__(self, message: str, kind: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind  # "action" or "selection"
+
 
 def _lookup[T](table: dict[str, T], name: str, kind: str) -> T:
     try:
         return table[name]
     except KeyError:
         raise UnknownNameError(
-            f"Unknown user {kind} {name!r}; expected one of {sorted(table)}"
+            f"Unknown user {kind} {name!r}; expected one of {sorted(table)}", kind
         ) from None
 
 
@@ -77,3 +81,50 @@ def users_page(selection: str, *, after_id: int, limit: int) -> list[User]:
     """The selection's users above `after_id`, in id order (keyset paging)."""
     users = _lookup(USER_SELECTIONS, selection, "selection")()
     return list(users.filter(pk__gt=after_id).order_by("pk")[:limit])
+
+
+def _next_users(users: QuerySet[User], *, after_id: int, limit: int) -> tuple[int, int]:
+    """The last id and the number of the first `limit` users above `after_id`
+    (in id order); (0, 0) when there are none.
+
+    The database counts them: a full range costs one query that returns one
+    id (an OFFSET), a shorter one a query that returns the last id and the
+    count. No id travels to Python, which is what makes big ranges cheap."""
+    users = users.filter(pk__gt=after_id)
+    last = list(users.order_by("pk").values_list("pk", flat=True)[limit - 1 : limit])
+    if last:
+        return last[0], limit
+    rest = users.aggregate(last_id=Max("pk"), count=Count("pk"))
+    return rest["last_id"] or 0, rest["count"]
+
+
+def user_id_ranges(
+    selection: str, *, after_id: int, size: int, count: int
+) -> list[tuple[int, int]]:
+    """Split the selection's users above `after_id`, in id order, into at
+    most `count` ranges of `size` users: each range's last id and number of
+    users. Only the last range may be shorter; none are left when it is."""
+    users = _lookup(USER_SELECTIONS, selection, "selection")()
+    ranges: list[tuple[int, int]] = []
+    while len(ranges) < count:
+        last_id, found = _next_users(users, after_id=after_id, limit=size)
+        if found:
+            ranges.append((last_id, found))
+        if found < size:
+            break
+        after_id = last_id
+    return ranges
+
+
+def apply_user_action_to_range(
+    action: str, selection: str, *, after_id: int, last_id: int, limit: int
+) -> tuple[int, int]:
+    """Apply `action` to the first `limit` users of the selection whose ids
+    are above `after_id` and up to `last_id`, with one bulk update; return
+    the last one's id and how many they were ((0, 0) when none is left)."""
+    apply = _lookup(USER_ACTIONS, action, "action")
+    users = _lookup(USER_SELECTIONS, selection, "selection")().filter(pk__lte=last_id)
+    end, found = _next_users(users, after_id=after_id, limit=limit)
+    if found:
+        apply(users.filter(pk__gt=after_id, pk__lte=end))
+    return end, found

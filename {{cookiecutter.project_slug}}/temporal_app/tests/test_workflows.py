@@ -26,8 +26,11 @@ from temporalio.exceptions import (
 from temporal_app.activities import (
     EmailPayload,
     UserChunkPayload,
-    UserPagePayload,
     UserProcessingPayload,
+    UserRangePayload,
+    UserRangesPayload,
+    fetch_user_ids_activity,
+    plan_user_ranges_activity,
 )
 from temporal_app.core.worker import create_worker
 from temporal_app.workflows import (
@@ -369,43 +372,96 @@ async def test_a_batch_with_an_unknown_action_fails_instead_of_completing(
     assert cause.type == "UnknownAction"
 
 
-@pytest.mark.parametrize("source", ["ids", "selection"])
-async def test_pages_and_chunks_stay_below_the_payload_warning_whatever_the_chunk_size(
-    time_skipping_env, task_queue, source
+async def test_chunks_of_ids_stay_below_the_payload_warning_whatever_the_chunk_size(
+    time_skipping_env, task_queue
 ):
     total = 60_000
-    page_limits, chunk_sizes = [], []
-
-    @activity.defn(name="fetch_user_ids_activity")
-    async def fetch_user_ids(payload: UserPagePayload) -> list[int]:
-        page_limits.append(payload.limit)
-        last = min(payload.after_id + payload.limit, total)
-        return list(range(payload.after_id + 1, last + 1))
+    chunk_sizes = []
 
     @activity.defn(name="process_user_chunk_activity")
     async def process_chunk(payload: UserChunkPayload) -> dict:
         chunk_sizes.append(len(payload.user_ids))
         return {"processed": len(payload.user_ids), "failed_ids": []}
 
-    users = (
-        {"user_ids": list(range(1, total + 1))}
-        if source == "ids"
-        else {"selection": "all"}
-    )
     client = time_skipping_env.client
-    async with create_worker(
-        client, task_queue=task_queue, activities=[fetch_user_ids, process_chunk]
-    ):
+    async with create_worker(client, task_queue=task_queue, activities=[process_chunk]):
         result = await client.execute_workflow(
             BatchProcessingWorkflow.run,
-            batch_input(chunk_size=10**6, **users),
+            batch_input(chunk_size=10**6, user_ids=list(range(1, total + 1))),
             id=f"batch-huge-chunks-{task_queue}",
             task_queue=task_queue,
         )
 
     assert result["processed"] == total
-    assert all(limit <= MAX_IDS_PER_ACTIVITY for limit in page_limits)
     assert sorted(chunk_sizes) == [10_000, 25_000, 25_000]
+
+
+async def test_a_selection_goes_in_ranges_of_ids_that_no_id_list_follows(
+    time_skipping_env, task_queue
+):
+    """The database plans the ranges and processes them: the workflow
+    carries their bounds only, capped in size all the same."""
+    total = 60_000
+    plans, ranges = [], []
+
+    @activity.defn(name="plan_user_ranges_activity")
+    async def plan_ranges(payload: UserRangesPayload) -> list[dict]:
+        plans.append(payload)
+        bounds, after_id = [], payload.after_id
+        while len(bounds) < payload.count and after_id < total:
+            last_id = min(after_id + payload.size, total)
+            bounds.append(
+                {"after_id": after_id, "last_id": last_id, "size": last_id - after_id}
+            )
+            after_id = last_id
+        return bounds
+
+    @activity.defn(name="process_user_range_activity")
+    async def process_range(payload: UserRangePayload) -> dict:
+        ranges.append((payload.after_id, payload.last_id))
+        return {"processed": payload.last_id - payload.after_id}
+
+    client = time_skipping_env.client
+    async with create_worker(
+        client, task_queue=task_queue, activities=[plan_ranges, process_range]
+    ):
+        result = await client.execute_workflow(
+            BatchProcessingWorkflow.run,
+            batch_input(chunk_size=10**6, selection="all"),
+            id=f"batch-huge-ranges-{task_queue}",
+            task_queue=task_queue,
+        )
+
+    assert result["processed"] == total
+    assert {plan.size for plan in plans} == {MAX_IDS_PER_ACTIVITY}
+    assert sorted(ranges) == [(0, 25_000), (25_000, 50_000), (50_000, 60_000)]
+
+
+async def test_a_range_that_fails_for_good_lists_its_users_as_failed(
+    time_skipping_env, task_queue, users
+):
+    ids = [user.pk for user in users]
+    broken = (ids[299], ids[399])  # the fourth range of 100 users
+
+    @activity.defn(name="process_user_range_activity")
+    async def process_range(payload: UserRangePayload) -> dict:
+        if (payload.after_id, payload.last_id) == broken:
+            raise ApplicationError("the disk is full", non_retryable=True)
+        return {"processed": 100}
+
+    client = time_skipping_env.client
+    activities = [plan_user_ranges_activity, fetch_user_ids_activity, process_range]
+    async with create_worker(client, task_queue=task_queue, activities=activities):
+        result = await client.execute_workflow(
+            BatchProcessingWorkflow.run,
+            batch_input(selection="all"),
+            id=f"batch-broken-range-{task_queue}",
+            task_queue=task_queue,
+        )
+
+    assert result["processed"] == 1100
+    assert result["failed_count"] == 100
+    assert result["failed_ids"] == ids[300:400]
 
 
 @pytest.mark.integration
