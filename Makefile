@@ -44,7 +44,7 @@ docs: install ## Build the docs site into docs/_build/html (warnings are errors)
 	@echo "Open docs/_build/html/index.html"
 
 screenshots: install ## Take the docs' screenshots again (a baked project in headless Chromium)
-	$(BIN)/python scripts/screenshots.py --output docs/_static/screenshots
+	$(BIN)/python -m scripts.screenshots --output docs/_static/screenshots
 
 bench: install ## Bake a project and print its performance table (starts/s, batches)
 	$(BIN)/python scripts/bench.py $(ARGS)

@@ -12,7 +12,7 @@ of the whole stack in a browser (tests/test_screenshots.py, marker
 Playwright; nothing is downloaded.
 
     make screenshots                      # into docs/_static/screenshots
-    .venv/bin/python scripts/screenshots.py --output DIR [--venv PATH] [--keep]
+    .venv/bin/python -m scripts.screenshots --output DIR [--venv PATH] [--keep]
 
 `--venv` names a virtualenv that already has the project's dependencies;
 without it the baked project's own `make install` creates one.
@@ -20,9 +20,6 @@ without it the baked project's own `make install` creates one.
 
 import argparse
 import contextlib
-import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,7 +29,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+from scripts.baked import (
+    TEMPLATE_DIR,
+    bake,
+    free_port,
+    install,
+    project_env,
+    start,
+    stop,
+    temporal_dev_server,
+)
+
 DOCS_SCREENSHOTS = TEMPLATE_DIR / "docs" / "_static" / "screenshots"
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -67,32 +74,6 @@ class SmokeTestError(AssertionError):
     """The stack or a page did not show what it should."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def bake(output_dir: Path, **answers) -> Path:
-    """Generate a project from this template; return its directory."""
-    from cookiecutter.main import cookiecutter
-
-    return Path(
-        cookiecutter(
-            str(TEMPLATE_DIR),
-            no_input=True,
-            output_dir=str(output_dir),
-            extra_context=answers,
-        )
-    )
-
-
-def install(project: Path) -> Path:
-    """The project's own `make install`; return its virtualenv."""
-    subprocess.run(["make", "install"], cwd=project, check=True)
-    return project / ".venv"
-
-
 @dataclass
 class DevStack:
     """Temporal (gRPC and Web UI), the worker and Django of a baked project,
@@ -115,19 +96,15 @@ class DevStack:
         return f"http://127.0.0.1:{self.web_port}"
 
     def env(self) -> dict[str, str]:
-        env = {
-            **os.environ,
-            "PATH": f"{self.venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-            "DJANGO_SETTINGS_MODULE": "config.settings.local",
-            "TEMPORAL_ADDRESS": f"127.0.0.1:{self.grpc_port}",
-            "TEMPORAL_UI_URL": self.ui_url,
+        return project_env(
+            self.venv,
+            DJANGO_SETTINGS_MODULE="config.settings.local",
+            TEMPORAL_ADDRESS=f"127.0.0.1:{self.grpc_port}",
+            TEMPORAL_UI_URL=self.ui_url,
             # Users are created here before onboarding is started explicitly,
             # with a short follow-up delay.
-            "TEMPORAL_START_ONBOARDING_ON_SIGNUP": "false",
-            "PYTHONUNBUFFERED": "1",
-        }
-        env.pop("VIRTUAL_ENV", None)
-        return env
+            TEMPORAL_START_ONBOARDING_ON_SIGNUP="false",
+        )
 
     def manage(self, *args: str) -> str:
         """Run a management command of the project; return its output."""
@@ -159,27 +136,23 @@ class DevStack:
         return result.stdout
 
     def start(self, name: str, *command: str) -> None:
-        log = (self.log_dir / f"{name}.log").open("wb")
-        self.processes[name] = subprocess.Popen(
-            command,
+        self.processes[name] = start(
+            list(command),
+            log=self.log_dir / f"{name}.log",
             cwd=self.project,
             env=self.env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
 
     def up(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.manage("migrate", "--no-input")
-        state = self.log_dir / "temporal.db"
         self.start(
             "temporal",
-            str(self.venv / "bin" / "temporal"), "server", "start-dev",
-            "--ip", "127.0.0.1", "--port", str(self.grpc_port),
-            "--ui-port", str(self.ui_port), "--db-filename", str(state),
-            "--namespace", "default", "--log-level", "error",
-            "--ui-disable-news-fetch",
+            *temporal_dev_server(
+                self.venv, self.grpc_port, "--ui-port", str(self.ui_port),
+                "--db-filename", str(self.log_dir / "temporal.db"),
+                "--ui-disable-news-fetch",
+            ),
         )  # fmt: skip
         self.start(
             "worker", str(self.venv / "bin" / "python"), "manage.py",
@@ -226,18 +199,7 @@ class DevStack:
         raise SmokeTestError(f"{name} never logged {text!r}:\n{self.log(name)}")
 
     def down(self) -> None:
-        """SIGTERM every process (the worker shuts down gracefully), then
-        SIGKILL what is left."""
-        for process in self.processes.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop(self.processes.values())
         self.processes.clear()
 
 
