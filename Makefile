@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 # Where `make bake` writes the project. ARGS: extra arguments of `make bake`
 # (cookiecutter's, e.g. ARGS="--no-input use_docker=false"), of `make bench`
-# (scripts/bench.py's, e.g. ARGS="--venv PATH --starts-only") and of `make
+# (scripts/bench's, e.g. ARGS="--venv PATH --large 0") and of `make
 # compose-smoke` (answers and --keep, e.g. ARGS="database=postgresql").
 OUTPUT ?= baked
 ARGS ?=
@@ -46,8 +46,8 @@ docs: install ## Build the docs site into docs/_build/html (warnings are errors)
 screenshots: install ## Take the docs' screenshots again (a baked project in headless Chromium)
 	$(BIN)/python -m scripts.screenshots --output docs/_static/screenshots
 
-bench: install ## Bake a project and print its performance table (starts/s, batches)
-	$(BIN)/python scripts/bench.py $(ARGS)
+bench: install ## Bake a project and time its batches and starts, in one table
+	$(BIN)/python -m scripts.bench $(ARGS)
 
 compose-smoke: install ## Run a baked project's Compose stack on Docker, with stand-in images
 	$(BIN)/python -m scripts.compose_smoke $(ARGS)

@@ -1,0 +1,329 @@
+"""Bake a project and time its work: `make bench` prints one table.
+
+    make bench                                  # SQLite, all rows
+    make bench ARGS="--venv PATH --large 0"     # reuse a virtualenv, no million
+    make bench ARGS="--database-url postgres://USER@HOST:PORT/EMPTY_DB"
+    .venv/bin/python -m scripts.bench --help
+
+It bakes a project with the default answers (the PostgreSQL answer for a
+postgres:// URL) into a temporary directory and gets a virtualenv with its
+dependencies: `--venv PATH` reuses one, such as the test suite's
+(~/.cache/cookiecutter-django-temporal/venv-*); without it, the project's
+own `make install` makes one. It starts a Temporal dev server (headless, in
+memory, on a free port) and the project's worker, then measures, each time
+in a process of the project's virtualenv (measure.py):
+
+- batch_processing over 100,000 users given by their ids, and over the
+  selection "all" of 100,000 and of 1,000,000 users, from the start of the
+  workflow to its result (creating the users is not timed); beside each, its
+  floor: the same activities called directly, one after another, in one
+  process without Temporal, which is the database's share of the work;
+- user_onboarding starts per second from sync code (`start_onboarding()`),
+  beside those of one raw client, their floor.
+
+The database is SQLite in the temporary directory, or the empty PostgreSQL
+database that `--database-url` names (its users are left there). Django's
+`enqueue()` gets a row once the project has a task backend: a measurement in
+measure.py and a row in `measure_all()`.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts import baked
+
+MEASURE = Path(__file__).resolve().parent / "measure.py"
+SERVER_TIMEOUT = 60
+MEASURE_TIMEOUT = 1800
+WORKFLOW_SETTINGS = ("chunk_size", "max_concurrent_chunks", "chunks_per_run")
+# Connection settings that the bench empties (.env or the shell may set them).
+NOT_FOR_A_LOCAL_SERVER = (
+    "TEMPORAL_PROFILE", "TEMPORAL_CONFIG_FILE", "TEMPORAL_API_KEY",
+    "TEMPORAL_TLS_CLIENT_CERT_PATH", "TEMPORAL_TLS_CLIENT_KEY_PATH",
+    "TEMPORAL_TLS_SERVER_CA_CERT_PATH", "TEMPORAL_TLS_SERVER_NAME",
+)  # fmt: skip
+
+
+class BenchError(RuntimeError):
+    """A process of the bench failed; the message says which, and why."""
+
+
+@dataclass
+class Row:
+    """A line of the table: some work, its time, and its floor's."""
+
+    work: str
+    count: int
+    seconds: float
+    rate: float
+    floor_seconds: float | None = None
+    floor_rate: float | None = None
+    runs: int | None = None
+    history: int | None = None
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="make bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--venv", type=Path, help="a virtualenv with the project's dependencies"
+    )
+    parser.add_argument(
+        "--database-url",
+        help="an empty PostgreSQL database to use (default: SQLite in a temp dir)",
+    )
+    parser.add_argument(
+        "--users",
+        type=int,
+        default=100_000,
+        help="users of the batches by ids and by selection (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--large",
+        type=int,
+        default=1_000_000,
+        help="users of the large batch by selection; 0: none (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--only", choices=["batches", "starts"], help="measure only these rows"
+    )
+    workflow = parser.add_argument_group(
+        "the batches' settings (default: those of BatchProcessingWorkflowInput)"
+    )
+    for name in WORKFLOW_SETTINGS:
+        workflow.add_argument(f"--{name.replace('_', '-')}", type=int)
+    args = parser.parse_args(argv)
+    if args.users < 1 or 0 < args.large < args.users:
+        parser.error("--users must be at least 1, and --large 0 or at least --users")
+    if args.database_url and not args.database_url.startswith("postgres"):
+        parser.error("--database-url: a postgres:// URL (SQLite is the default)")
+    return args
+
+
+class Bench:
+    """A baked project, its virtualenv, and the Temporal server and worker
+    that its measurements run against."""
+
+    def __init__(self, project: Path, venv: Path, work_dir: Path, database_url: str):
+        self.project = project
+        self.python = str(venv / "bin" / "python")
+        self.venv = venv
+        self.work_dir = work_dir
+        self.port = baked.free_port()
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.env = baked.project_env(
+            venv,
+            DJANGO_SETTINGS_MODULE="config.settings.local",
+            DATABASE_URL=database_url,
+            # DEBUG keeps every query in memory, and slows the ORM down.
+            DJANGO_DEBUG="false",
+            TEMPORAL_ADDRESS=f"127.0.0.1:{self.port}",
+            TEMPORAL_NAMESPACE="default",
+            TEMPORAL_TASK_QUEUE="bench",
+            # The local server, whatever .env, a profile or the machine say.
+            TEMPORAL_TLS="false",
+            **dict.fromkeys(NOT_FOR_A_LOCAL_SERVER, ""),
+            # Bounds meant for a signup, not for a loaded benchmark machine.
+            TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS="5",
+            # No metrics port (a worker of yours may hold it); the bench
+            # creates users in bulk, and starts no onboarding for them.
+            TEMPORAL_METRICS_BIND_ADDRESS="",
+            TEMPORAL_START_ONBOARDING_ON_SIGNUP="false",
+        )
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        """The Temporal dev server and the worker, stopped on the way out."""
+        try:
+            self._start(
+                "temporal server",
+                # In memory: the bench measures the project's work and
+                # Temporal's round-trips, not the disk of a dev server.
+                baked.temporal_dev_server(self.venv, self.port, "--headless"),
+            )
+            self._wait_for_server()
+            self._start("worker", [self.python, "manage.py", "run_temporal_worker"])
+            yield
+        finally:
+            baked.stop(self.processes.values())
+
+    def measure(self, what: str, *args: str, **env: str) -> dict:
+        """Run measure.py in the project; return the figures it wrote. It is
+        stopped if the server or the worker exits, or after MEASURE_TIMEOUT.
+        Its errors and warnings (such as the SDK's about a large input) go to
+        a log, shown if it fails."""
+        result, log = self.work_dir / f"{what}.json", self.work_dir / "measure.log"
+        result.unlink(missing_ok=True)
+        with log.open("wb") as errors:
+            child = subprocess.Popen(
+                [self.python, str(MEASURE), what, "--result", str(result), *args],
+                cwd=self.project,
+                env=self.env | env,
+                stderr=errors,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + MEASURE_TIMEOUT
+        try:
+            while child.poll() is None:
+                self._check_running()
+                if time.monotonic() > deadline:
+                    raise BenchError(f"measure.py {what} took over {MEASURE_TIMEOUT} s")
+                time.sleep(0.2)
+        finally:
+            baked.stop([child])
+        if child.returncode:
+            raise BenchError(
+                f"measure.py {what} exited with {child.returncode}:\n{tail(log)}"
+            )
+        return json.loads(result.read_text())
+
+    def _start(self, name: str, command: list[str]) -> None:
+        log = self.work_dir / f"{name.replace(' ', '-')}.log"
+        self.processes[name] = baked.start(
+            command, log=log, cwd=self.project, env=self.env
+        )
+
+    def _check_running(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                log = self.work_dir / f"{name.replace(' ', '-')}.log"
+                raise BenchError(
+                    f"the {name} exited with {process.returncode}:\n{tail(log)}"
+                )
+
+    def _wait_for_server(self) -> None:
+        deadline = time.monotonic() + SERVER_TIMEOUT
+        while time.monotonic() < deadline:
+            self._check_running()
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=1),
+            ):
+                return
+            time.sleep(0.2)
+        raise BenchError(
+            f"the Temporal server did not listen within {SERVER_TIMEOUT} s"
+        )
+
+
+def tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-4000:]
+
+
+def batch_row(bench: Bench, by: str, settings: list[str]) -> Row:
+    """batch_processing over every user of the database, and its floor."""
+    batch = bench.measure("batch", "--by", by, *settings)
+    floor = bench.measure("direct", "--by", by, *settings)
+    return Row(
+        work=f"batch by {by}",
+        count=batch["count"],
+        seconds=batch["seconds"],
+        rate=batch["count"] / batch["seconds"],
+        floor_seconds=floor["seconds"],
+        floor_rate=floor["count"] / floor["seconds"],
+        runs=batch["runs"],
+        history=batch["history"],
+    )
+
+
+def measure_all(bench: Bench, args: argparse.Namespace) -> tuple[str, list[Row]]:
+    """What the table shows: a line about the setup, and the rows."""
+    settings = [
+        f"--{name.replace('_', '-')}={getattr(args, name)}"
+        for name in WORKFLOW_SETTINGS
+        if getattr(args, name) is not None
+    ]
+    users = args.users if args.only != "starts" else 0
+    setup = bench.measure("prepare", "--users", str(users), *settings)["setup"]
+    rows = []
+    if args.only != "starts":
+        rows += [
+            batch_row(bench, "ids", settings),
+            batch_row(bench, "selection", settings),
+        ]
+        if args.large:
+            bench.measure("prepare", "--users", str(args.large))
+            rows.append(batch_row(bench, "selection", settings))
+    if args.only != "batches":
+        # On a task queue of their own, which no worker polls.
+        starts = bench.measure("starts", TEMPORAL_TASK_QUEUE="bench-starts")
+        sync, raw = starts["sync"], starts["raw"]
+        rows += [
+            Row("starts, start_onboarding() (sync)", sync["count"], sync["seconds"],
+                sync["rate"], raw["seconds"], raw["rate"]),
+            Row("starts, one raw client (async)", raw["count"], raw["seconds"],
+                raw["rate"]),
+        ]  # fmt: skip
+    return setup, rows
+
+
+FOOTNOTE = """
+n: a batch's users, or workflows started; per s: n / time (for starts, the
+median of the rounds' rates). floor: the same work without what is measured
+above it: a batch's activities called one after another in one process,
+without Temporal (the database's share); for start_onboarding(), one raw
+client's starts. runs: a batch's runs (continue-as-new); largest history:
+the events of its longest run."""
+
+
+def print_table(setup: str, rows: list[Row]) -> None:
+    def cell(value: float | None, spec: str) -> str:
+        return "-" if value is None else format(value, spec)
+
+    header = ("work", "n", "time s", "per s", "floor s", "floor per s", "runs",
+              "largest history")  # fmt: skip
+    lines = [header] + [
+        (
+            row.work,
+            f"{row.count:,}",
+            f"{row.seconds:.1f}",
+            f"{row.rate:,.0f}",
+            cell(row.floor_seconds, ".1f"),
+            cell(row.floor_rate, ",.0f"),
+            cell(row.runs, "d"),
+            cell(row.history, ",d"),
+        )
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    print(f"\n{setup}\n")
+    for number, (work, *figures) in enumerate(lines):
+        pairs = zip(figures, widths[1:], strict=True)
+        cells = [work.ljust(widths[0])] + [text.rjust(width) for text, width in pairs]
+        print("  ".join(cells))
+        if number == 0:
+            print("  ".join("-" * width for width in widths))
+    print(FOOTNOTE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-") as temporary:
+        work_dir = Path(temporary)
+        database_url = args.database_url or f"sqlite:///{work_dir / 'bench.sqlite3'}"
+        answers = {"database": "postgresql"} if args.database_url else {}
+        print("Baking a project with the default answers...", flush=True)
+        project = baked.bake(work_dir / "baked", **answers)
+        venv = (args.venv or baked.install(project)).absolute()
+        bench = Bench(project, venv, work_dir, database_url)
+        try:
+            with bench.running():
+                setup, rows = measure_all(bench, args)
+        except BenchError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    print_table(f"{setup}; {os.cpu_count()} CPUs", rows)
+    return 0
