@@ -83,9 +83,7 @@ async def test_the_worker_command_runs_the_greeting(dev_server, user, tmp_path):
 }
 
 
-def test_a_new_apps_workflow_runs_on_the_worker_command(
-    bake, generated_venv, tmp_path
-):
+def test_a_new_apps_workflow_runs_on_the_worker_command(bake, generated_venv, tmp_path):
     project = tmp_path / "project"
     shutil.copytree(bake({}), project)
     for name, source in GREETINGS_APP.items():
