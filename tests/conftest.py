@@ -186,9 +186,9 @@ LONGEST_FIRST = [
     "test_compose_stack.py::test_compose_stack_runs",  # 75; 2 min, images cold
     "test_generated_test_suite_passes[database=postgresql]",  # 120
     "test_generated_test_suite_passes[defaults]",  # 95
-    "test_copier_update_applies_each_option_change",  # 100
     "test_screenshots.py::",  # 40
     "test_copier_copy_writes_the_files",  # 30
+    "test_copier_update_applies_each_option_change",  # 25
     "test_generated_test_suite_passes[",  # 20 to 30 each
     "test_hostile_answers.py::",  # up to 25
 ]
