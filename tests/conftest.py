@@ -174,6 +174,13 @@ def run_in(project: Path, venv: Path, *args: str, **env: str):
     )
 
 
+def run_pytest_in(project: Path, venv: Path, *args: str, **env: str):
+    """Run the generated project's own tests (pytest's arguments `args`)."""
+    return run_in(
+        project, venv, "python", "-m", "pytest", "-p", "no:cacheprovider", *args, **env
+    )
+
+
 def output(result: subprocess.CompletedProcess) -> str:
     return (result.stdout[-6000:] + "\n" + result.stderr[-6000:]).strip()
 

@@ -6,7 +6,7 @@ import ast
 import shutil
 from pathlib import Path
 
-from conftest import output, run_in
+from conftest import output, run_pytest_in
 
 # A new app, as docs/guides/new-workflow.md has one added: its workflow calls
 # its activity, which reads the database through the ORM; its test runs the
@@ -97,16 +97,7 @@ def test_a_new_apps_workflow_runs_on_the_worker_command(bake, generated_venv, tm
     assert "apps.greetings" in installed
     settings.write_text(installed)
 
-    result = run_in(
-        project,
-        generated_venv,
-        "python",
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "apps/greetings",
-    )
+    result = run_pytest_in(project, generated_venv, "apps/greetings")
 
     assert result.returncode == 0, output(result)
     assert "1 passed" in result.stdout

@@ -22,6 +22,7 @@ from conftest import (
     output,
     postgres_bindir,
     run_in,
+    run_pytest_in,
 )
 
 # Every value of every variable, and the pairs that interact:
@@ -407,17 +408,7 @@ def test_generated_test_suite_passes(
         else ["-m", "not integration"]
     )
     # Exit code 5 (no test collected) fails here too.
-    result = run_in(
-        project,
-        generated_venv,
-        "python",
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        *selection,
-        **database_env,
-    )
+    result = run_pytest_in(project, generated_venv, *selection, **database_env)
     assert result.returncode == 0, output(result)
 
 

@@ -25,10 +25,12 @@ def app_modules(name: str) -> list[ModuleType]:
     ]
 
 
-def _defined_in(module: ModuleType, marker: str) -> list:
-    # The SDK's decorators leave their definition on the object they decorate.
+def _defined(submodule: str, marker: str) -> list:
+    """What the apps' `submodule`s define (not import) that carries the SDK's
+    `marker`: its decorators leave their definition on what they decorate."""
     return [
         value
+        for module in app_modules(submodule)
         for value in vars(module).values()
         if getattr(value, "__module__", None) == module.__name__
         and marker in vars(value)
@@ -37,19 +39,9 @@ def _defined_in(module: ModuleType, marker: str) -> list:
 
 def project_workflows() -> list[type]:
     """Every `@workflow.defn` class of the installed apps' workflows.py."""
-    found = app_modules("workflows")
-    return [
-        value
-        for module in found
-        for value in _defined_in(module, "__temporal_workflow_definition")
-    ]
+    return _defined("workflows", "__temporal_workflow_definition")
 
 
 def project_activities() -> list[Callable]:
     """Every `@activity.defn` function of the installed apps' activities.py."""
-    found = app_modules("activities")
-    return [
-        value
-        for module in found
-        for value in _defined_in(module, "__temporal_activity_definition")
-    ]
+    return _defined("activities", "__temporal_activity_definition")
