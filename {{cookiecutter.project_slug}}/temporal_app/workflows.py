@@ -214,6 +214,12 @@ class BatchProcessingWorkflow:
 
     @workflow.init
     def __init__(self, input: BatchProcessingWorkflowInput) -> None:
+        if not input.batch_id:
+            # Started by a schedule, whose input is the same every run: the
+            # run's workflow id, to which Temporal appends the run's time,
+            # names the batch (as starters name batch-<batch_id>).
+            batch_id = workflow.info().workflow_id.removeprefix("batch-")
+            input = dataclasses.replace(input, batch_id=batch_id)
         self._input = input
         self._processed = input.processed
         self._failed_count = input.failed_count
@@ -241,7 +247,7 @@ class BatchProcessingWorkflow:
 
         return {
             "status": "completed",
-            "batch_id": input.batch_id,
+            "batch_id": self._input.batch_id,
             "processed": self._processed,
             "failed_count": self._failed_count,
             "failed_ids": sorted(self._failed_ids),

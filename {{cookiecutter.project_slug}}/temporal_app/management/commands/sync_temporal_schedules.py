@@ -4,7 +4,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from temporal_app import schedules
+from temporal_app.core import schedules
 from temporal_app.core.client import connect_when_ready
 from temporal_app.core.config import client_profile
 
@@ -19,26 +19,38 @@ DONE = {
 class Command(BaseCommand):
     help = (
         "Make the Temporal Schedules on the server match those declared in "
-        "temporal_app/schedules.py: create, update and delete (a second run "
-        "changes nothing). Run it on every deploy."
+        "the installed apps' schedules.py: create, update and delete (a second "
+        "run changes nothing). Run it on every deploy."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--dry-run", action="store_true", help="Print the plan; change nothing."
+            "--dry-run",
+            action="store_true",
+            help="Print every declared schedule and what the sync would do; "
+            "change nothing.",
         )
 
     def handle(self, *args, dry_run, **options):
-        changes = async_to_sync(self.sync)(dry_run)
+        try:
+            changes = async_to_sync(self.sync)(dry_run)
+        except schedules.InvalidScheduleError as error:
+            raise CommandError(str(error)) from None
         for change in changes:
             done = DONE[change.action]
             if dry_run and change.action != "unchanged":
                 done = f"would be {done}"
-            self.stdout.write(f"{change.schedule_id}: {done}")
+            line = f"{change.schedule_id}: {done}"
+            if change.declared:
+                line += f" ({change.declared.summary()})"
+            self.stdout.write(line)
         if not changes:
             self.stdout.write("No schedules declared, none to delete.")
 
     async def sync(self, dry_run: bool) -> list[schedules.Change]:
+        # A declaration that cannot become a schedule fails before connecting.
+        for declared in schedules.declared_schedules():
+            declared.schedule()
         # Bounded, so that a deploy step never hangs on Temporal.
         seconds = settings.TEMPORAL_CONNECT_TIMEOUT_SECONDS
         try:
