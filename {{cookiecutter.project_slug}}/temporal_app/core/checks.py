@@ -1,5 +1,6 @@
 """System checks of the Temporal configuration: the TEMPORAL_* variables
-that clients read (see config.py) and the worker's settings.
+that clients read (see config.py), the worker's settings and the declared
+schedules.
 
 Django runs them before `runserver`, `migrate`, `run_temporal_worker` and
 every other management command (and `manage.py check --deploy` in CI), so a
@@ -161,6 +162,20 @@ def worker_errors() -> list[Error]:
 @register("temporal")
 def check_temporal_settings(app_configs, **kwargs) -> list[Error]:
     return client_errors() + worker_errors()
+
+
+@register("temporal")
+def check_declared_schedules(app_configs, **kwargs) -> list[Error]:
+    """A declaration that cannot become a schedule (a bad cron, say) stops
+    `manage.py check` in CI, not the deploy's sync."""
+    from .schedules import InvalidScheduleError, declared_schedules
+
+    try:
+        declared_schedules()
+    except InvalidScheduleError as error:
+        hint = "Fix the declaration in its app's schedules.py."
+        return [Error(str(error), hint=hint, id="temporal_app.E025")]
+    return []
 
 
 def require_valid_client_settings() -> None:

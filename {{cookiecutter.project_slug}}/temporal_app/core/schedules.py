@@ -92,6 +92,8 @@ class DeclaredSchedule:
             problem = cron_problem(self.cron)
             if problem:
                 self._invalid(f'cron "{self.cron}": {problem}')
+        if self.catchup_window < timedelta(seconds=10):  # Temporal's minimum
+            self._invalid(f"catchup_window={self.catchup_window} is under 10 s")
         if bool(self.workflow) == (self.task is not None):
             self._invalid("give either workflow= (a workflow's name) or task=")
         if self.task is not None:

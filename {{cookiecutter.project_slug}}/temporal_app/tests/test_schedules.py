@@ -15,7 +15,7 @@ import pytest
 from asgiref.sync import sync_to_async as sync
 from django.core import mail
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, SystemCheckError
 from django.db import transaction
 from temporalio.client import (
     Client,
@@ -258,11 +258,29 @@ def test_sync_names_a_bad_declaration_of_another_app_before_connecting(tmp_path)
         sync_schedules("--dry-run")
 
 
-def test_a_declaration_says_when_and_what_exactly_once():
+def test_manage_py_check_names_a_bad_declaration(tmp_path):
+    bad = REPORTS_APP["schedules.py"].replace("30 6 * * mon", "30 6 * * funday")
+
+    with (
+        installed_app(tmp_path, "reports", {"__init__.py": "", "schedules.py": bad}),
+        pytest.raises(SystemCheckError, match=r"temporal_app\.E025.*weekly-report"),
+    ):
+        call_command("check")
+
+
+def test_a_declaration_says_when_and_what_exactly_once_within_temporals_limits():
     with pytest.raises(InvalidScheduleError, match=r"either every= .* or cron="):
         DeclaredSchedule(id="j", workflow="w", description="J.")
     with pytest.raises(InvalidScheduleError, match=r"either workflow= .* or task="):
         DeclaredSchedule(id="j", every=timedelta(hours=1), description="J.")
+    with pytest.raises(InvalidScheduleError, match="catchup_window=0:00:01 is under"):
+        DeclaredSchedule(
+            id="j",
+            workflow="w",
+            every=timedelta(hours=1),
+            catchup_window=timedelta(seconds=1),
+            description="J.",
+        )
 
 
 def test_the_fingerprint_covers_every_declared_field(settings):
