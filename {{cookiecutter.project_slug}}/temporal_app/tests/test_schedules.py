@@ -17,6 +17,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
 from django.db import transaction
+from django.tasks import task
 from temporalio.client import (
     Client,
     Schedule,
@@ -283,28 +284,63 @@ def test_a_declaration_says_when_and_what_exactly_once_within_temporals_limits()
         )
 
 
+@task
+def purge_old_rows(days: int) -> None:
+    """A task to declare schedules of (never run here)."""
+
+
+# A value of every declared field but the id, differing from DECLARED's.
+CHANGES = {
+    "description": "K.",
+    "every": timedelta(hours=1),
+    "cron": "0 4 * * *",
+    "workflow": "v",
+    "arg": {"n": 1},
+    "task": purge_old_rows,
+    "args": (1,),
+    "kwargs": {"days": 1},
+    "workflow_id": "k",
+    "overlap": ScheduleOverlapPolicy.BUFFER_ONE,
+    "catchup_window": timedelta(minutes=5),
+    "paused": False,
+}
+DECLARED = {"id": "j", "workflow": "w", "cron": "0 3 * * *", "description": "J."}
+
+
 def test_the_fingerprint_covers_every_declared_field(settings):
-    declared = DeclaredSchedule(
-        id="j", workflow="w", cron="0 3 * * *", description="J.", paused=True
-    )
-    changed = [
-        dataclasses.replace(declared, **{name: value})
-        for name, value in [
-            ("description", "K."),
-            ("cron", "0 4 * * *"),
-            ("workflow", "v"),
-            ("arg", {"n": 1}),
-            ("workflow_id", "k"),
-            ("overlap", ScheduleOverlapPolicy.BUFFER_ONE),
-            ("catchup_window", timedelta(minutes=5)),
-            ("paused", False),
-        ]
-    ]
-    fingerprints = {declared.fingerprint()} | {c.fingerprint() for c in changed}
-    settings.TIME_ZONE = "Asia/Tokyo"
+    declared = DeclaredSchedule(**DECLARED, paused=True)
+    # Each change, with what a valid declaration needs beside it.
+    needs = {"every": {"cron": ""}, "task": {"workflow": ""}}
+    needs |= {"args": {"workflow": "", "task": purge_old_rows}}
+    needs |= {"kwargs": needs["args"]}
+    fingerprints = {declared.fingerprint()}
+    for name, value in CHANGES.items():
+        changed = dataclasses.replace(declared, **{name: value, **needs.get(name, {})})
+        fingerprints.add(changed.fingerprint())
+    settings.TIME_ZONE = "Asia/Tokyo"  # what a cron is read in
     fingerprints.add(declared.fingerprint())
 
-    assert len(fingerprints) == len(changed) + 2
+    assert len(fingerprints) == len(CHANGES) + 2
+    # A field added to DeclaredSchedule needs a change here.
+    fields = {field.name for field in dataclasses.fields(DeclaredSchedule)}
+    assert fields == {"id", *CHANGES}
+
+
+def test_a_task_is_declared_with_json_arguments():
+    declared = DeclaredSchedule(
+        id="purge",
+        task=purge_old_rows,
+        args=(30,),
+        every=timedelta(days=1),
+        description="Purges old rows.",
+    )
+
+    assert declared.summary() == (f"every 1 d; starts task {__name__}.purge_old_rows")
+    assert dataclasses.replace(declared, args=(31,)).fingerprint() != (
+        declared.fingerprint()
+    )
+    with pytest.raises(InvalidScheduleError, match="'purge': the task's arguments"):
+        dataclasses.replace(declared, args=(object(),))
 
 
 async def test_a_scheduled_batch_is_named_after_its_run(
