@@ -20,7 +20,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from django.conf import settings
 from django.tasks import Task
@@ -57,8 +57,9 @@ class DeclaredSchedule:
     id: str
     description: str
     # When: either an interval, or a cron expression ("minute hour
-    # day-of-month month day-of-week") read in settings.TIME_ZONE, daylight
-    # saving time included.
+    # day-of-month month day-of-week") read as the clock time in
+    # settings.TIME_ZONE: a time the clocks skip for daylight saving does
+    # not run, a time they repeat runs twice.
     every: timedelta | None = None
     cron: str = ""
     # What: a workflow by its registered name, and its input...
@@ -102,7 +103,7 @@ class DeclaredSchedule:
             except TypeError as error:  # as Django's task framework requires
                 self._invalid(f"the task's arguments are not JSON: {error}")
 
-    def _invalid(self, problem: str):
+    def _invalid(self, problem: str) -> NoReturn:
         raise InvalidScheduleError(f"Schedule {self.id!r}: {problem}")
 
     def summary(self) -> str:
