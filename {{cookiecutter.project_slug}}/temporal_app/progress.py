@@ -7,7 +7,10 @@ TEMPORAL_CLIENT_* timeouts.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from django.utils import timezone
+from django.utils.formats import date_format
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -29,7 +32,17 @@ UNAVAILABLE = "unavailable"
 @dataclass(frozen=True)
 class SentEmail:
     subject: str
-    sent_at: str  # ISO 8601
+    sent_at: datetime
+
+    def as_json(self) -> dict:
+        return {
+            "subject": self.subject,
+            "sent_at": self.sent_at.isoformat(),
+            # As the page shows it (the `date` filter's DATETIME_FORMAT).
+            "sent_at_text": date_format(
+                timezone.localtime(self.sent_at), "DATETIME_FORMAT"
+            ),
+        }
 
 
 @dataclass(frozen=True)
@@ -63,7 +76,7 @@ class OnboardingProgress:
             "step": self.step,
             "finished": self.finished,
             "message": self.message,
-            "emails": [vars(email) for email in self.emails],
+            "emails": [email.as_json() for email in self.emails],
         }
 
 
@@ -101,5 +114,5 @@ def onboarding_progress(user_id: int) -> OnboardingProgress:
     sent = EmailDelivery.objects.filter(
         idempotency_key__startswith=f"{workflow_id}/", sent_at__isnull=False
     ).order_by("sent_at")
-    emails = [SentEmail(e.subject, e.sent_at.isoformat()) for e in sent]
+    emails = [SentEmail(email.subject, email.sent_at) for email in sent]
     return OnboardingProgress(workflow_id, state, step, emails)

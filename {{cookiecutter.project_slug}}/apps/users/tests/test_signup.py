@@ -40,7 +40,7 @@ def test_the_signup_form_carries_a_csrf_token_and_needs_it():
 def test_mismatched_passwords_are_shown_next_to_the_field_and_create_nobody(client):
     response = client.post("/signup/", signup_data(password2="something-else-entirely"))
 
-    mismatch = SignupForm.error_messages["password_mismatch"]
+    mismatch = str(SignupForm.error_messages["password_mismatch"])
     assert response.status_code == 200
     assert response.context["form"].errors == {"password2": [mismatch]}
     assert escape(mismatch) in response.content.decode()
