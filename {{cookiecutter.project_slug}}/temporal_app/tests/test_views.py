@@ -6,9 +6,11 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async as sync
+from django.db import connection
 from django.urls import reverse
 
 from apps.users.models import User
+from temporal_app.core.client import shared_client
 from temporal_app.core.worker import create_worker
 from temporal_app.workflows import UserOnboardingWorkflow
 
@@ -33,6 +35,16 @@ def test_with_temporal_down_the_page_says_unavailable_and_renders_fast(
     settings.TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = 0.5
     settings.TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS = 0.4
     client.force_login(user)
+    # While it waits for Temporal, the view holds no transaction (and so
+    # no database lock).
+    in_transaction = []
+    call = shared_client.call
+
+    def watched_call(operation):
+        in_transaction.append(connection.in_atomic_block)
+        return call(operation)
+
+    monkeypatch.setattr(shared_client, "call", watched_call)
 
     begin = time.monotonic()
     page = client.get("/onboarding/")
@@ -42,6 +54,7 @@ def test_with_temporal_down_the_page_says_unavailable_and_renders_fast(
     assert "Your onboarding status is unavailable right now." in page.content.decode()
     assert (progress["state"], progress["finished"]) == ("unavailable", False)
     assert seconds < 2
+    assert in_transaction == [False, False]
 
 
 @pytest.mark.integration
