@@ -4,7 +4,11 @@ Bakes a project with the default answers, starts its development stack (the
 Temporal dev server with its Web UI, the worker, and Django, as `make dev`
 does, on free ports), creates an admin and two users, runs `user_onboarding`
 for one of them to completion (with a follow-up after a few seconds instead
-of a day), and saves PNGs of the Django admin and the Temporal Web UI.
+of a day), and saves PNGs of the Django admin and the Temporal Web UI. Then
+a visitor signs up on the project's own pages (a first try with mismatched
+passwords), follows their onboarding on the status page until it waits to
+follow up, and their welcome email is found where the file email backend
+wrote it.
 
 Every picture waits for the text it must show, so this is also a smoke test
 of the whole stack in a browser (tests/test_screenshots.py, marker
@@ -66,6 +70,10 @@ USERS = [
     ("grace", "grace@example.com", "Grace", "Hopper"),
 ]
 FOLLOW_UP_DELAY_SECONDS = 3
+# The visitor who signs up on the web.
+SIGNUP = {"username": "katherine", "email": "katherine@example.com",
+          "first_name": "Katherine"}  # fmt: skip
+SIGNUP_PASSWORD = "screenshots-only-passphrase"
 STARTUP_TIMEOUT = 90
 WORKFLOW_TIMEOUT = 60
 
@@ -95,16 +103,24 @@ class DevStack:
     def web_url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
 
-    def env(self) -> dict[str, str]:
-        return project_env(
-            self.venv,
-            DJANGO_SETTINGS_MODULE="config.settings.local",
-            TEMPORAL_ADDRESS=f"127.0.0.1:{self.grpc_port}",
-            TEMPORAL_UI_URL=self.ui_url,
-            # Users are created here before onboarding is started explicitly,
-            # with a short follow-up delay.
-            TEMPORAL_START_ONBOARDING_ON_SIGNUP="false",
-        )
+    @property
+    def email_dir(self) -> Path:
+        """Where the file email backend writes the emails the worker sends."""
+        return self.log_dir / "emails"
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        variables = {
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "TEMPORAL_ADDRESS": f"127.0.0.1:{self.grpc_port}",
+            "TEMPORAL_UI_URL": self.ui_url,
+            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(self.email_dir),
+            # Users created by commands onboard when the script starts it,
+            # with a short follow-up delay; only the web process (signups)
+            # starts onboarding on its own.
+            "TEMPORAL_START_ONBOARDING_ON_SIGNUP": "false",
+        }
+        return project_env(self.venv, **(variables | overrides))
 
     def manage(self, *args: str) -> str:
         """Run a management command of the project; return its output."""
@@ -135,12 +151,12 @@ class DevStack:
             )
         return result.stdout
 
-    def start(self, name: str, *command: str) -> None:
+    def start(self, name: str, *command: str, **env: str) -> None:
         self.processes[name] = start(
             list(command),
             log=self.log_dir / f"{name}.log",
             cwd=self.project,
-            env=self.env(),
+            env=self.env(**env),
         )
 
     def up(self) -> None:
@@ -161,6 +177,7 @@ class DevStack:
         self.start(
             "web", str(self.venv / "bin" / "python"), "manage.py", "runserver",
             f"127.0.0.1:{self.web_port}", "--noreload",
+            TEMPORAL_START_ONBOARDING_ON_SIGNUP="true",
         )  # fmt: skip
         self.wait_for_http(f"{self.ui_url}/", "temporal")
         self.wait_for_http(f"{self.web_url}/admin/login/", "web")
@@ -197,6 +214,16 @@ class DevStack:
                 return
             time.sleep(0.5)
         raise SmokeTestError(f"{name} never logged {text!r}:\n{self.log(name)}")
+
+    def emails_to(self, address: str) -> list[str]:
+        """The emails sent to `address`, as the file backend wrote them."""
+        files = sorted(self.email_dir.glob("*.log")) if self.email_dir.exists() else []
+        messages = "".join(path.read_text() for path in files)
+        return [
+            message
+            for message in messages.split("-" * 79)
+            if f"To: {address}" in message
+        ]
 
     def down(self) -> None:
         stop(self.processes.values())
@@ -336,9 +363,52 @@ def take_screenshots(
                 "temporal-onboarding-history",
                 "The event history of a completed user_onboarding",
             )
+
+            # Last, so the pictures above show only the users made for them.
+            sign_up(stack, browser.new_page(viewport=VIEWPORT), save)
         finally:
             browser.close()
     return shots
+
+
+def sign_up(stack: DevStack, page, save) -> None:
+    """Sign up (a first try with mismatched passwords), then follow the new
+    user's onboarding on the status page, which refreshes itself, until it
+    waits to follow up; find the welcome email."""
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(30_000)
+    page.goto(f"{stack.web_url}/signup/")
+    for name, value in SIGNUP.items():
+        page.fill(f"#id_{name}", value)
+    page.fill("#id_password1", SIGNUP_PASSWORD)
+    page.fill("#id_password2", "a-different-passphrase")
+    page.click("button.submit")
+    expect(page.locator("#id_password2_error")).to_contain_text(
+        "The two password fields didn"
+    )
+    save(page, "signup", "The signup form, showing a validation error", full_page=True)
+
+    page.fill("#id_password1", SIGNUP_PASSWORD)
+    page.fill("#id_password2", SIGNUP_PASSWORD)
+    page.click("button.submit")
+    page.wait_for_url("**/onboarding/")
+    # A reload would lose this mark: the page must change by itself.
+    page.evaluate("window.loadedOnce = true")
+    with page.expect_response(lambda response: "status.json" in response.url):
+        pass  # the page asks for its progress
+    step = page.locator("#onboarding-step")
+    expect(step).to_have_text("waiting to follow up", timeout=WORKFLOW_TIMEOUT * 1000)
+    expect(page.locator("#onboarding-emails")).to_contain_text("Welcome!")
+    if not page.evaluate("window.loadedOnce === true"):
+        raise SmokeTestError("the status page reloaded instead of refreshing itself")
+    save(page, "onboarding-status", "A new user's onboarding, as the user sees it")
+
+    welcome = [e for e in stack.emails_to(SIGNUP["email"]) if "Subject: Welcome!" in e]
+    if len(welcome) != 1:
+        raise SmokeTestError(
+            f"expected one welcome email in {stack.email_dir}, found {len(welcome)}"
+        )
 
 
 def run(

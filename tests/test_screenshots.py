@@ -2,7 +2,8 @@
 starts Temporal (with its Web UI), the worker and Django, completes an
 onboarding workflow, and checks the Django admin and the Temporal Web UI in
 headless Chromium while it takes the docs' pictures (here into a temporary
-directory). Select it with `-m browser`."""
+directory); then it signs a visitor up, follows their onboarding on the
+status page and finds their welcome email. Select it with `-m browser`."""
 
 import struct
 
@@ -17,6 +18,8 @@ SCREENSHOTS = [
     "temporal-workflows",
     "temporal-onboarding-timeline",
     "temporal-onboarding-history",
+    "signup",
+    "onboarding-status",
 ]
 
 

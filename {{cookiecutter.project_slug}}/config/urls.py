@@ -1,6 +1,10 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from django.views.generic import TemplateView
 
 urlpatterns = [
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", include("apps.users.urls")),
+    path("", include("temporal_app.urls")),
     path("admin/", admin.site.urls),
 ]

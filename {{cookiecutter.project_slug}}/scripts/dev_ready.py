@@ -36,6 +36,7 @@ def main() -> None:
         time.sleep(0.5)
     lines = [f"{name:<16} {where}" for name, _, where in SERVICES]
     lines += [
+        f"{'Sign up':<16} http://localhost:8000/signup/",
         f"{'Django admin':<16} http://localhost:8000/admin/  (make superuser)",
         f"{'Emails':<16} printed by the worker (console backend)",
         "Ctrl-C stops everything.",

@@ -88,6 +88,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# URL names: after signing up or logging in, a user sees their onboarding.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "onboarding-status"
+LOGOUT_REDIRECT_URL = "home"
 
 # Middleware, templates and static files
 # ------------------------------------------------------------------------------
@@ -104,7 +108,7 @@ MIDDLEWARE = [
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -1,0 +1,16 @@
+from django.contrib.auth.forms import UserCreationForm
+
+from .models import User
+
+
+class SignupForm(UserCreationForm):
+    """Create an account: a username, an email address (onboarding writes to
+    it), an optional first name, and a password typed twice."""
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ["username", "email", "first_name"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True

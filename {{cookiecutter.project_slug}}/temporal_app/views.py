@@ -1,0 +1,39 @@
+"""The signed-in user's onboarding, as a page and as JSON that the page
+polls to refresh itself.
+
+Both only read, and wait for Temporal (bounded, but up to a second when it
+is down): outside ATOMIC_REQUESTS' transaction, so that they hold no
+database lock{% if cookiecutter.database == "sqlite" %} (SQLite's IMMEDIATE transactions take the write lock
+at once, and the worker would wait for it){% endif %}.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from .progress import onboarding_progress
+from .starters import workflow_url
+
+
+@transaction.non_atomic_requests
+@login_required
+def onboarding_status(request):
+    progress = onboarding_progress(request.user.pk)
+    return render(
+        request,
+        "temporal_app/onboarding_status.html",
+        {
+            "progress": progress,
+            # The Temporal Web UI is for the team, not for users.
+            "workflow_url": workflow_url(progress.workflow_id)
+            if request.user.is_staff
+            else "",
+        },
+    )
+
+
+@transaction.non_atomic_requests
+@login_required
+def onboarding_status_json(request):
+    return JsonResponse(onboarding_progress(request.user.pk).as_json())
