@@ -30,6 +30,11 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from .core.tasks import (
+    START_ENQUEUED_TASKS,
+    START_ENQUEUED_TASKS_WORKFLOW,
+    StartEnqueuedTasksInput,
+)
 from .workflows import ReconcileOnboardingInput
 
 RECONCILE_ONBOARDING = "reconcile-onboarding"
@@ -107,6 +112,17 @@ def declared_schedules() -> list[DeclaredSchedule]:
                 "(signed up while Temporal was down).",
             )
         )
+    # The outbox of django.tasks: tasks enqueued while Temporal was down.
+    schedules.append(
+        DeclaredSchedule(
+            id=START_ENQUEUED_TASKS,
+            workflow=START_ENQUEUED_TASKS_WORKFLOW,
+            arg=StartEnqueuedTasksInput(),
+            every=timedelta(minutes=1),
+            description="Starts the background tasks enqueued while Temporal "
+            "was unreachable (temporal_app.core.tasks).",
+        )
+    )
     return schedules
 
 

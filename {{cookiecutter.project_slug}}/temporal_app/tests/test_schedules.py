@@ -25,6 +25,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
+from temporal_app.core.tasks import START_ENQUEUED_TASKS
 from temporal_app.core.worker import create_worker
 from temporal_app.schedules import RECONCILE_ONBOARDING
 from temporal_app.workflows import ReconcileOnboardingInput, ReconcileOnboardingWorkflow
@@ -68,7 +69,10 @@ async def eventually(condition, timeout: float = 15) -> None:
 async def test_dry_run_prints_the_plan_and_changes_nothing(temporal):
     output = await sync(sync_schedules)("--dry-run")
 
-    assert output == f"{RECONCILE_ONBOARDING}: would be created\n"
+    assert output == (
+        f"{RECONCILE_ONBOARDING}: would be created\n"
+        f"{START_ENQUEUED_TASKS}: would be created\n"
+    )
     with pytest.raises(RPCError):
         await temporal.get_schedule_handle(RECONCILE_ONBOARDING).describe()
 
@@ -89,8 +93,12 @@ async def test_sync_creates_the_declared_schedules_and_then_changes_nothing(
     first = await sync(sync_schedules)()
     again = await sync(sync_schedules)()
 
-    assert first == f"{RECONCILE_ONBOARDING}: created\n"
-    assert again == f"{RECONCILE_ONBOARDING}: unchanged\n"
+    assert first == (
+        f"{RECONCILE_ONBOARDING}: created\n{START_ENQUEUED_TASKS}: created\n"
+    )
+    assert again == (
+        f"{RECONCILE_ONBOARDING}: unchanged\n{START_ENQUEUED_TASKS}: unchanged\n"
+    )
     description = await temporal.get_schedule_handle(RECONCILE_ONBOARDING).describe()
     assert description.schedule.spec.intervals[0].every == timedelta(minutes=5)
     assert description.schedule.action.task_queue == settings.TEMPORAL_TASK_QUEUE
@@ -106,11 +114,15 @@ async def test_sync_updates_a_changed_schedule_and_keeps_an_operators_pause(
 
     output = await sync(sync_schedules)()
 
-    assert output == f"{RECONCILE_ONBOARDING}: updated\n"
+    assert output == (
+        f"{RECONCILE_ONBOARDING}: updated\n{START_ENQUEUED_TASKS}: unchanged\n"
+    )
     description = await handle.describe()
     assert description.schedule.spec.intervals[0].every == timedelta(minutes=1)
     assert description.schedule.state.paused
-    assert await sync(sync_schedules)() == f"{RECONCILE_ONBOARDING}: unchanged\n"
+    assert await sync(sync_schedules)() == (
+        f"{RECONCILE_ONBOARDING}: unchanged\n{START_ENQUEUED_TASKS}: unchanged\n"
+    )
 
 
 async def test_sync_deletes_only_the_schedules_it_created(temporal, settings):
@@ -135,9 +147,13 @@ async def test_sync_deletes_only_the_schedules_it_created(temporal, settings):
 
     output = await sync(sync_schedules)()
 
-    assert output == f"{RECONCILE_ONBOARDING}: deleted\n"
+    assert output == (
+        f"{START_ENQUEUED_TASKS}: unchanged\n{RECONCILE_ONBOARDING}: deleted\n"
+    )
     await eventually(
-        lambda: schedules_listed(temporal, lambda ids: ids == {"made-by-hand"})
+        lambda: schedules_listed(
+            temporal, lambda ids: ids == {"made-by-hand", START_ENQUEUED_TASKS}
+        )
     )
 
 
