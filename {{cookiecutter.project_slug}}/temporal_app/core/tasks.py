@@ -28,6 +28,8 @@ other code (a Temporal Schedule) start a task's workflow itself.
 import asyncio
 import json
 import logging
+import os
+import socket
 import traceback
 import uuid
 from dataclasses import dataclass, field
@@ -121,24 +123,30 @@ class TemporalTaskBackend(BaseTaskBackend):
         self.max_attempts = self.options.get("MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
 
     def check(self, **kwargs):
+        options = f'TASKS["{self.alias}"]["OPTIONS"]'
         errors = []
-        for name, value in [
-            ("TIMEOUT_SECONDS", self.timeout_seconds),
-            ("MAX_ATTEMPTS", self.max_attempts),
-        ]:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                wrong = True
-            else:
-                wrong = value <= 0 or (name == "MAX_ATTEMPTS" and value != int(value))
-            if wrong:
-                errors.append(
-                    Error(
-                        f'TASKS["{self.alias}"]["OPTIONS"]["{name}"] must be a '
-                        f"positive number{' (whole)' if name == 'MAX_ATTEMPTS' else ''}"
-                        f", not {value!r}.",
-                        id="temporal_app.E101",
-                    )
+        timeout = self.timeout_seconds
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or timeout <= 0
+        ):
+            errors.append(
+                Error(
+                    f'{options}["TIMEOUT_SECONDS"] must be a positive number of '
+                    f"seconds, not {timeout!r}.",
+                    id="temporal_app.E101",
                 )
+            )
+        attempts = self.max_attempts
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+            errors.append(
+                Error(
+                    f'{options}["MAX_ATTEMPTS"] must be a whole number of at least '
+                    f"1, not {attempts!r}.",
+                    id="temporal_app.E102",
+                )
+            )
         return errors
 
     def validate_task(self, task):
@@ -153,7 +161,8 @@ class TemporalTaskBackend(BaseTaskBackend):
     def enqueue(self, task, args, kwargs):
         self.validate_task(task)
         input = task_workflow_input(task, args, kwargs)
-        row = EnqueuedTask.objects.using(router.db_for_write(EnqueuedTask)).create(
+        database = router.db_for_write(EnqueuedTask)
+        row = EnqueuedTask.objects.using(database).create(
             id=task_workflow_id(),
             task_path=input.task_path,
             backend=self.alias,
@@ -166,10 +175,7 @@ class TemporalTaskBackend(BaseTaskBackend):
         )
         # After the commit, so nothing starts for a rolled-back transaction;
         # at once when no transaction is open.
-        transaction.on_commit(
-            partial(_start_after_commit, row.pk),
-            using=router.db_for_write(EnqueuedTask),
-        )
+        transaction.on_commit(partial(_start_after_commit, row.pk), using=database)
         result = _result_of_row(row, task)
         task_enqueued.send(type(self), task_result=result)
         return result
@@ -469,13 +475,14 @@ def _task_error(error: BaseException) -> TaskError:
     """A TaskError from the failure of an attempt: the task's own exception
     (run_task_activity sends its class path and traceback), or Temporal's
     (a timeout, say)."""
-    cause = error.__cause__ or error
-    if isinstance(cause, ApplicationError) and cause.type and cause.details:
-        return TaskError(exception_class_path=cause.type, traceback=cause.details[0])
-    kind = type(cause)
+    if isinstance(error, ApplicationError) and error.type and error.details:
+        return TaskError(
+            exception_class_path=error.type, traceback=str(error.details[0])
+        )
+    kind = type(error)
     return TaskError(
         exception_class_path=f"{kind.__module__}.{kind.__qualname__}",
-        traceback=str(cause),
+        traceback=str(error),
     )
 
 
@@ -496,12 +503,16 @@ def run_task_activity(input: TaskWorkflowInput) -> Any:
         if not isinstance(task, Task):
             raise TypeError(f"{input.task_path} is a {type(task).__name__}, not a Task")
     except (ImportError, AttributeError, TypeError) as error:
-        raise ApplicationError(
+        message = (
             f"Task {input.task_path} cannot be imported by this worker ({error}): "
-            "is the worker running the same code as the web process?",
-            type="TaskNotImportable",
+            "is the worker running the same code as the web process?"
+        )
+        raise ApplicationError(
+            message,
+            "".join(traceback.format_exception(error)),
+            type=f"{InvalidTask.__module__}.{InvalidTask.__qualname__}",
             non_retryable=True,
-        ) from error
+        ) from None
     now = timezone.now()
     result = TaskResult(
         task=task,
@@ -547,10 +558,9 @@ def run_task_activity(input: TaskWorkflowInput) -> Any:
 
 
 def _worker_identity() -> str:
-    try:
-        return activity.client().identity
-    except RuntimeError:
-        return ""
+    """This worker's identity as Temporal's clients make it by default (a
+    sync activity has no access to its worker's client)."""
+    return f"{os.getpid()}@{socket.gethostname()}"
 
 
 @dataclass

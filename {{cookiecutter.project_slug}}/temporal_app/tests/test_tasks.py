@@ -6,6 +6,7 @@ what the backend refuses."""
 import asyncio
 import contextlib
 import re
+import threading
 import time
 from datetime import timedelta
 
@@ -54,7 +55,21 @@ def always_fails(reason: str) -> None:
 
 @task(takes_context=True)
 async def attempt_number(context, label: str) -> dict:
-    return {"label": label, "attempt": context.attempt}
+    return {
+        "label": label,
+        "attempt": context.attempt,
+        "worker": context.task_result.worker_ids[-1],
+    }
+
+
+# Set by the test that waits for its task to be running (the worker runs in
+# the test's process).
+RELEASE = threading.Event()
+
+
+@task
+def wait_for_release() -> bool:
+    return RELEASE.wait(timeout=10)
 
 
 def not_a_task() -> None:
@@ -119,7 +134,28 @@ async def test_an_async_task_gets_its_context(temporal, worker):
 
     result = await finished(temporal, enqueued.id)
 
-    assert result.return_value == {"label": "first", "attempt": 1}
+    assert result.return_value == {
+        "label": "first",
+        "attempt": 1,
+        "worker": temporal.identity,
+    }
+
+
+@pytest.mark.integration
+async def test_a_task_is_running_while_its_attempt_runs(temporal, worker):
+    RELEASE.clear()
+    enqueued = await wait_for_release.aenqueue()
+    async with asyncio.timeout(10):
+        while (
+            result := await default_task_backend.aget_result(enqueued.id)
+        ).status != TaskResultStatus.RUNNING:
+            await asyncio.sleep(0.05)
+    RELEASE.set()
+
+    assert result.attempts == 1
+    assert result.started_at is not None
+    assert result.finished_at is None
+    assert (await finished(temporal, enqueued.id)).return_value is True
 
 
 @pytest.mark.integration
@@ -304,6 +340,7 @@ async def test_a_task_the_worker_cannot_import_fails_at_once(
     error = failure.value.cause.cause
     assert isinstance(error, ApplicationError)
     assert error.non_retryable
+    assert error.type == "django.tasks.exceptions.InvalidTask"
     assert f"Task {task_path} cannot be imported by this worker" in error.message
     attempts = [
         event.activity_task_started_event_attributes.attempt
