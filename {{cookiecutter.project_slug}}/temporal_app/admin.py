@@ -39,7 +39,7 @@ class EmailDeliveryAdmin(admin.ModelAdmin):
 class WorkflowUserAdmin(UserAdmin):
     """The users admin, with actions that start the example workflows."""
 
-    actions = ["start_onboarding", "start_batch"]
+    actions = [*UserAdmin.actions, "start_onboarding", "start_batch"]
 
     @admin.action(description="Start onboarding for the selected users")
     def start_onboarding(self, request, queryset):

@@ -12,10 +12,17 @@ from django.conf import settings
 from temporalio.client import ScheduleOverlapPolicy
 
 from .core.schedules import DeclaredSchedule
+from .core.tasks import (
+    START_ENQUEUED_TASKS,
+    START_ENQUEUED_TASKS_WORKFLOW,
+    StartEnqueuedTasksInput,
+)
+from .tasks import purge_email_deliveries
 from .workflows import BatchProcessingWorkflowInput, ReconcileOnboardingInput
 
 RECONCILE_ONBOARDING = "reconcile-onboarding"
 NIGHTLY_USER_BATCH = "nightly-user-batch"
+PURGE_EMAIL_DELIVERIES = "purge-email-deliveries"
 
 
 def declared_schedules() -> list[DeclaredSchedule]:
@@ -39,6 +46,32 @@ def declared_schedules() -> list[DeclaredSchedule]:
                 catchup_window=max(every, timedelta(minutes=1)),
             )
         )
+    # The outbox of django.tasks: tasks enqueued while Temporal was down.
+    schedules.append(
+        DeclaredSchedule(
+            id=START_ENQUEUED_TASKS,
+            workflow=START_ENQUEUED_TASKS_WORKFLOW,
+            arg=StartEnqueuedTasksInput(),
+            every=timedelta(minutes=1),
+            description="Starts the background tasks enqueued while Temporal "
+            "was unreachable (temporal_app.core.tasks).",
+            overlap=ScheduleOverlapPolicy.SKIP,
+            # After an outage, one run starts every task still waiting.
+            catchup_window=timedelta(minutes=1),
+        )
+    )
+    schedules.append(
+        DeclaredSchedule(
+            id=PURGE_EMAIL_DELIVERIES,
+            task=purge_email_deliveries,
+            cron="0 4 * * *",  # at 04:00 in settings.TIME_ZONE
+            description="Deletes the email records older than 30 days.",
+            # A purge still running at the next night's: skip that one.
+            overlap=ScheduleOverlapPolicy.SKIP,
+            # Missed while Temporal was down: any time that day will do.
+            catchup_window=timedelta(hours=12),
+        )
+    )
     schedules.append(
         DeclaredSchedule(
             id=NIGHTLY_USER_BATCH,

@@ -122,6 +122,11 @@ TEMPLATES = [
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Files the project writes (the users' CSV exports, say). The web process and
+# the worker must see the same storage: on several machines, point STORAGES
+# at a shared one (an S3 bucket through django-storages, say).
+MEDIA_URL = "media/"
+MEDIA_ROOT = BASE_DIR / "media"
 
 
 # Email
@@ -209,6 +214,19 @@ TEMPORAL_START_ONBOARDING_ON_SIGNUP = env.bool(
 TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS = env.int(
     "TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS", default=300
 )
+# Background tasks: Django's task framework (`@task` ... `.enqueue()`) runs
+# them on the Temporal worker (temporal_app/core/tasks.py). The "default"
+# queue is TEMPORAL_TASK_QUEUE; any other queue listed here is a Temporal task
+# queue of that name, served by `run_temporal_worker --task-queue <name>`.
+# A task is tried MAX_ATTEMPTS times in all, each attempt for at most
+# TIMEOUT_SECONDS; `@task(max_attempts=..., timeout=...)` overrides them.
+TASKS = {
+    "default": {
+        "BACKEND": "temporal_app.core.tasks.TemporalTaskBackend",
+        "QUEUES": ["default"],
+        "OPTIONS": {"MAX_ATTEMPTS": 3, "TIMEOUT_SECONDS": 300},
+    }
+}
 # Where people look at workflows: management commands print links into it.
 TEMPORAL_UI_URL = env("TEMPORAL_UI_URL", default="http://localhost:8080")
 

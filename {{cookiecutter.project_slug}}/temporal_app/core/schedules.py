@@ -39,6 +39,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from .discovery import app_modules
+from .tasks import TASK_WORKFLOW, task_workflow_input, temporal_task_queue
 
 # Memo of the schedules the sync created, and so may delete.
 MANAGED_BY = "managed_by"
@@ -163,14 +164,15 @@ class DeclaredSchedule:
 
 def task_action(schedule: DeclaredSchedule) -> ScheduleActionStartWorkflow:
     """Build the start of the workflow that runs `schedule.task(*args,
-    **kwargs)` once, as `enqueue()` would (its workflow name, input and task
-    queue).
-
-    The one place a task action is built: it belongs to the Temporal task
-    backend (temporal_app/core/tasks.py), which defines that workflow."""
-    raise NotImplementedError(
-        f"Schedule {schedule.id!r} runs a task: schedules of tasks need the "
-        "Temporal task backend (temporal_app.core.tasks)"
+    **kwargs)` once, as `enqueue()` would: the task backend's workflow, its
+    input and the task queue of the task's queue_name."""
+    input = task_workflow_input(schedule.task, schedule.args, schedule.kwargs)
+    return ScheduleActionStartWorkflow(
+        TASK_WORKFLOW,
+        # Each run's enqueued_at is its start time, not the time of the sync.
+        dataclasses.replace(input, enqueued_at=""),
+        id=schedule.workflow_id or schedule.id,  # Temporal appends the run's time
+        task_queue=temporal_task_queue(schedule.task.queue_name),
     )
 
 

@@ -1,10 +1,11 @@
 """The worker: what it runs, and how it starts and stops.
 
 `create_worker` registers the workflows and activities of every installed app
-(temporal_app.core.discovery); tests use it too, so they run exactly what
-production runs. `WorkerRunner` owns the process lifecycle: connect (waiting
-for a server that is still starting), poll the task queue, and shut down
-gracefully on SIGTERM or SIGINT.
+(temporal_app.core.discovery), and those that run the apps' `@task`
+functions (temporal_app.core.tasks: no task needs registering); tests use it
+too, so they run exactly what production runs. `WorkerRunner` owns the
+process lifecycle: connect (waiting for a server that is still starting),
+poll the task queue, and shut down gracefully on SIGTERM or SIGINT.
 """
 
 import asyncio
@@ -21,6 +22,8 @@ from .client import connect_when_ready, exit_now, sdk_runtime
 from .config import WorkerSettings
 from .discovery import project_activities, project_workflows
 from .interceptors import DjangoInterceptor
+from .task_workflows import TASK_WORKFLOWS
+from .tasks import TASK_ACTIVITIES
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +35,8 @@ def create_worker(
     activities: Sequence[Callable] | None = None,
     options: WorkerSettings | None = None,
 ) -> Worker:
-    """A worker for the project's workflows, and its activities (or the
-    given ones: tests pass stand-ins)."""
+    """A worker for the project's workflows and tasks, and their activities
+    (or the given ones: tests pass stand-ins)."""
     options = options or WorkerSettings.from_settings()
     # Activities written as plain `def` (sync ORM code, say) run on this pool;
     # its threads start only when one runs.
@@ -44,8 +47,12 @@ def create_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=project_workflows(),
-        activities=project_activities() if activities is None else activities,
+        workflows=[*project_workflows(), *TASK_WORKFLOWS],
+        activities=(
+            [*project_activities(), *TASK_ACTIVITIES]
+            if activities is None
+            else activities
+        ),
         activity_executor=executor,
         interceptors=[DjangoInterceptor()],
         max_concurrent_activities=options.max_concurrent_activities,

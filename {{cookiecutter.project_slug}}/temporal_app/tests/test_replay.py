@@ -23,6 +23,12 @@ from temporal_app.activities import (
     UserRangesPayload,
 )
 from temporal_app.core.discovery import project_workflows
+from temporal_app.core.task_workflows import (
+    TASK_WORKFLOWS,
+    DjangoTaskWorkflow,
+    StartEnqueuedTasksWorkflow,
+)
+from temporal_app.core.tasks import StartEnqueuedTasksInput, TaskWorkflowInput
 from temporal_app.core.worker import create_worker
 from temporal_app.workflows import (
     BatchProcessingWorkflow,
@@ -65,6 +71,16 @@ async def fake_plan_user_ranges(payload: UserRangesPayload) -> list[dict]:
 @activity.defn(name="process_user_range_activity")
 async def fake_process_range(payload: UserRangePayload) -> dict:
     return {"processed": payload.last_id - payload.after_id}
+
+
+@activity.defn(name="run_task_activity")
+async def fake_run_task(input: TaskWorkflowInput) -> dict:
+    return {"file": "exports/users.csv", "rows": len(input.args[0])}
+
+
+@activity.defn(name="start_enqueued_tasks_activity")
+async def fake_start_enqueued_tasks(input: StartEnqueuedTasksInput) -> dict:
+    return {"started": 1, "already_started": 0}
 
 
 async def cancel_follow_up(client: Client, workflow_id: str) -> None:
@@ -110,6 +126,16 @@ RECORDINGS = {
         ),
         None,
     ),
+    "django_task": (
+        DjangoTaskWorkflow.run,
+        TaskWorkflowInput(task_path="apps.users.tasks.export_users_csv", args=[[1, 2]]),
+        None,
+    ),
+    "start_enqueued_tasks": (
+        StartEnqueuedTasksWorkflow.run,
+        StartEnqueuedTasksInput(),
+        None,
+    ),
 }
 # Every history in HISTORIES replays: those that RECORDINGS records, and
 # others that are kept as they are, such as a path that a workflow.patched()
@@ -126,7 +152,8 @@ async def test_history_replays_on_current_code(name, request, time_skipping_env)
         await record(time_skipping_env.client, name, path)
     history = WorkflowHistory.from_json(name, path.read_text())
 
-    await Replayer(workflows=project_workflows()).replay_workflow(history)
+    replayer = Replayer(workflows=[*project_workflows(), *TASK_WORKFLOWS])
+    await replayer.replay_workflow(history)
 
 
 async def record(client: Client, name: str, path: Path) -> None:
@@ -138,6 +165,8 @@ async def record(client: Client, name: str, path: Path) -> None:
         fake_process_chunk,
         fake_plan_user_ranges,
         fake_process_range,
+        fake_run_task,
+        fake_start_enqueued_tasks,
     ]
     async with create_worker(client, task_queue=task_queue, activities=activities):
         handle = await client.start_workflow(run, input, id=name, task_queue=task_queue)

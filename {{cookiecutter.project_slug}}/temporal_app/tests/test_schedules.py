@@ -30,9 +30,16 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from temporal_app.core.schedules import DeclaredSchedule, InvalidScheduleError
+from temporal_app.core.tasks import START_ENQUEUED_TASKS
 from temporal_app.core.testing import installed_app
 from temporal_app.core.worker import create_worker
-from temporal_app.schedules import NIGHTLY_USER_BATCH, RECONCILE_ONBOARDING
+from temporal_app.models import EmailDelivery
+from temporal_app.schedules import (
+    NIGHTLY_USER_BATCH,
+    PURGE_EMAIL_DELIVERIES,
+    RECONCILE_ONBOARDING,
+)
+from temporal_app.tasks import purge_email_deliveries
 from temporal_app.workflows import ReconcileOnboardingInput, ReconcileOnboardingWorkflow
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -98,10 +105,22 @@ def declared_schedules():
 }
 
 RECONCILE = "reconcile-onboarding: {} (every 5 min; starts reconcile_onboarding)\n"
+START_TASKS = "start-enqueued-tasks: {} (every 1 min; starts start_enqueued_tasks)\n"
+PURGE = (
+    'purge-email-deliveries: {} (cron "0 4 * * *" Europe/Berlin; '
+    "starts task temporal_app.tasks.purge_email_deliveries)\n"
+)
 NIGHTLY = (
     'nightly-user-batch: {} (cron "0 3 * * *" Europe/Berlin, paused; '
     "starts batch_processing)\n"
 )
+
+
+def declared(state: str) -> str:
+    """The sync's output for the example's schedules, all in one state."""
+    return "".join(
+        line.format(state) for line in (RECONCILE, START_TASKS, PURGE, NIGHTLY)
+    )
 
 
 @pytest.fixture
@@ -116,8 +135,7 @@ async def test_dry_run_lists_every_declared_schedule_and_changes_nothing(
         output = await sync(sync_schedules)("--dry-run")
 
     assert output == (
-        RECONCILE.format("would be created")
-        + NIGHTLY.format("would be created")
+        declared("would be created")
         + 'weekly-report: would be created (cron "30 6 * * mon" Europe/Berlin; '
         "starts weekly_report)\n"
     )
@@ -142,8 +160,8 @@ async def test_sync_creates_the_declared_schedules_and_then_changes_nothing(
     first = await sync(sync_schedules)()
     again = await sync(sync_schedules)()
 
-    assert first == RECONCILE.format("created") + NIGHTLY.format("created")
-    assert again == RECONCILE.format("unchanged") + NIGHTLY.format("unchanged")
+    assert first == declared("created")
+    assert again == declared("unchanged")
     reconcile = await temporal.get_schedule_handle(RECONCILE_ONBOARDING).describe()
     assert reconcile.schedule.spec.intervals[0].every == timedelta(minutes=5)
     assert reconcile.schedule.action.task_queue == settings.TEMPORAL_TASK_QUEUE
@@ -159,6 +177,9 @@ async def test_sync_creates_the_declared_schedules_and_then_changes_nothing(
     assert nightly.policy.overlap == ScheduleOverlapPolicy.SKIP
     assert nightly.policy.catchup_window == timedelta(hours=6)
     assert nightly.action.workflow == "batch_processing"
+    purge = await temporal.get_schedule_handle(PURGE_EMAIL_DELIVERIES).describe()
+    assert purge.schedule.action.workflow == "django_task"  # a @task's workflow
+    assert purge.schedule.action.task_queue == settings.TEMPORAL_TASK_QUEUE
 
 
 async def test_sync_updates_changed_schedules_and_keeps_the_operators_pause(
@@ -176,6 +197,9 @@ async def test_sync_updates_changed_schedules_and_keeps_the_operators_pause(
 
     assert output.splitlines() == [
         "reconcile-onboarding: updated (every 1 min; starts reconcile_onboarding)",
+        "start-enqueued-tasks: unchanged (every 1 min; starts start_enqueued_tasks)",
+        'purge-email-deliveries: updated (cron "0 4 * * *" America/New_York; '
+        "starts task temporal_app.tasks.purge_email_deliveries)",
         'nightly-user-batch: updated (cron "0 3 * * *" America/New_York, paused; '
         "starts batch_processing)",
     ]
@@ -188,6 +212,8 @@ async def test_sync_updates_changed_schedules_and_keeps_the_operators_pause(
     again = await sync(sync_schedules)()
     assert [line.split(" (")[0] for line in again.splitlines()] == [
         "reconcile-onboarding: unchanged",
+        "start-enqueued-tasks: unchanged",
+        "purge-email-deliveries: unchanged",
         "nightly-user-batch: unchanged",
     ]
 
@@ -214,11 +240,15 @@ async def test_sync_deletes_only_the_schedules_it_created(temporal, settings, be
 
     output = await sync(sync_schedules)()
 
-    assert output == NIGHTLY.format("unchanged") + f"{RECONCILE_ONBOARDING}: deleted\n"
+    assert output == (
+        START_TASKS.format("unchanged")
+        + PURGE.format("unchanged")
+        + NIGHTLY.format("unchanged")
+        + f"{RECONCILE_ONBOARDING}: deleted\n"
+    )
+    left = {START_ENQUEUED_TASKS, PURGE_EMAIL_DELIVERIES, NIGHTLY_USER_BATCH}
     await eventually(
-        lambda: schedules_listed(
-            temporal, lambda ids: ids == {NIGHTLY_USER_BATCH, "made-by-hand"}
-        )
+        lambda: schedules_listed(temporal, lambda ids: ids == left | {"made-by-hand"})
     )
 
 
@@ -361,6 +391,30 @@ async def test_a_scheduled_batch_is_named_after_its_run(
     assert run.workflow_id.startswith("batch-nightly-20")
     assert result["batch_id"] == run.workflow_id.removeprefix("batch-")
     assert result["processed"] == 1
+
+
+async def test_a_scheduled_task_runs_as_if_enqueued(temporal, task_queue):
+    old = await EmailDelivery.objects.acreate(to="a@example.com", idempotency_key="old")
+    await EmailDelivery.objects.filter(pk=old.pk).aupdate(
+        claimed_at=old.claimed_at - timedelta(days=31)
+    )
+    await EmailDelivery.objects.acreate(to="b@example.com", idempotency_key="new")
+    await sync(sync_schedules)()
+    schedule = temporal.get_schedule_handle(PURGE_EMAIL_DELIVERIES)
+
+    async with create_worker(temporal, task_queue=task_queue):
+        await schedule.trigger()  # as at 04:00
+        await eventually(lambda: _actions_taken(schedule, 1))
+        run = (await schedule.describe()).info.recent_actions[0].action
+        async with asyncio.timeout(15):
+            await temporal.get_workflow_handle(run.workflow_id).result()
+
+    # Its result reads back as an enqueued task's, under the run's id.
+    result = await purge_email_deliveries.aget_result(run.workflow_id)
+    assert run.workflow_id.startswith(f"{PURGE_EMAIL_DELIVERIES}-20")
+    assert result.return_value == {"deleted": 1}
+    assert result.enqueued_at is not None
+    assert [d.idempotency_key async for d in EmailDelivery.objects.all()] == ["new"]
 
 
 async def _actions_taken(schedule, count: int) -> bool:

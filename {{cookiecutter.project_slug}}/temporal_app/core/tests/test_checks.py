@@ -116,6 +116,9 @@ def test_an_empty_variable_counts_as_unset(environment):
     assert check_temporal_settings(None) == []
 
 
+# The model checks ask SQLite whether it supports JSONField (the outbox of
+# temporal_app.core.tasks has one).
+@pytest.mark.django_db
 def test_a_bad_variable_stops_management_commands(environment):
     environment({"TEMPORAL_ADDRESS": "temporal.example.com"})
 

@@ -1,0 +1,29 @@
+"""The users' CSV export, as the worker runs it (the task's own code; its run
+on Temporal is tested with the admin action in temporal_app/tests)."""
+
+import csv
+
+import pytest
+from django.core.files.storage import default_storage
+
+from apps.users.tasks import EXPORT_FIELDS, export_users_csv
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_export_writes_the_given_users_to_a_csv_file(
+    django_user_model, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    ada = django_user_model.objects.create(username="ada", email="ada@example.com")
+    django_user_model.objects.create(username="bob", email="bob@example.com")
+
+    result = export_users_csv.call([ada.pk, 999_999])
+
+    assert result["rows"] == 1
+    assert result["file"].startswith("exports/users-")
+    with default_storage.open(result["file"], "r") as export:
+        rows = list(csv.reader(export))
+    assert rows[0] == EXPORT_FIELDS
+    assert rows[1][:3] == [str(ada.pk), "ada", "ada@example.com"]
+    assert len(rows) == 2
