@@ -17,6 +17,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.mail.backends.filebased import EmailBackend
 from django.db import connection
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+
+from temporal_app.search_attributes import SEARCH_ATTRIBUTES, dev_server_args
 
 
 def installed_binary(name: str) -> str | None:
@@ -43,6 +48,23 @@ CERTIFICATE = pem("CERTIFICATE")
 # Spelled in pieces so secret scanners (pre-commit's detect-private-key) do
 # not take this stand-in for a real key.
 PRIVATE_KEY = pem(" ".join(["PRIVATE", "KEY"]))
+
+
+async def register_search_attributes(client: Client) -> None:
+    """Register the project's search attributes in the client's namespace.
+
+    For the time-skipping test server, which has no option for them at
+    startup but takes them through the operator API (dev servers get
+    `--search-attribute` options instead)."""
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.ValueType(key.indexed_value_type)
+                for key in SEARCH_ATTRIBUTES
+            },
+        )
+    )
 
 
 def database_url() -> str:
@@ -143,6 +165,7 @@ class DevServer:
             f"--db-filename={self.state}",
             f"--namespace={self.namespace}",
             "--log-level=error",
+            *dev_server_args(),
         ]
         with self.log.open("a") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log)
