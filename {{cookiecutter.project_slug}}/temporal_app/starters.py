@@ -21,11 +21,13 @@ actions, views and management commands all go through here.
   (temporal_app.schedules).
 """
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from asgiref.sync import async_to_sync
 from django.conf import settings
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import (
@@ -39,7 +41,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from apps.users.services import USER_ACTIONS, USER_SELECTIONS, UnknownNameError
 
-from .core.client import shared_client
+from .core.client import TemporalUnavailable, shared_client
 from .core.config import client_profile
 from .search_attributes import BATCH_ID, USER_ID, missing_attribute_error
 from .workflows import (
@@ -227,6 +229,31 @@ def cancel_follow_up(user_id: int) -> FollowUpCancellation:
     one was still pending. A running workflow answers through a worker: with
     none polling, this raises TemporalUnavailable when the call times out."""
     return shared_client.call(lambda client: cancel_follow_up_with(client, user_id))
+
+
+# At most this many onboardings are asked at once (cancel_follow_ups).
+MAX_CONCURRENT_CANCELLATIONS = 20
+
+
+def cancel_follow_ups(
+    user_ids: list[int],
+) -> dict[int, FollowUpCancellation | TemporalUnavailable]:
+    """Cancel the follow-up email of each user's onboarding, in parallel;
+    return each user's answer, or the TemporalUnavailable error of a user
+    whose answer did not come (each call is bounded as `cancel_follow_up`)."""
+    slots = asyncio.Semaphore(MAX_CONCURRENT_CANCELLATIONS)
+
+    async def cancel(user_id: int) -> FollowUpCancellation | TemporalUnavailable:
+        async with slots:
+            try:
+                return await acancel_follow_up(user_id)
+            except TemporalUnavailable as error:
+                return error
+
+    async def cancel_all() -> list[FollowUpCancellation | TemporalUnavailable]:
+        return await asyncio.gather(*map(cancel, user_ids))
+
+    return dict(zip(user_ids, async_to_sync(cancel_all)(), strict=True))
 
 
 def batch_input(
