@@ -16,6 +16,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
+from temporal_app.core.client import shared_client
 from temporal_app.core.testing import installed_binary
 from temporal_app.core.worker import create_worker
 from temporal_app.search_attributes import (
@@ -25,7 +26,6 @@ from temporal_app.search_attributes import (
     SearchAttributeMissing,
     cli_type,
 )
-from temporal_app.core.client import shared_client
 from temporal_app.starters import batch_input, start_batch_with, start_onboarding
 
 # The files that start a Temporal dev server, with `--search-attribute NAME=TYPE`.
@@ -55,7 +55,9 @@ def test_the_full_servers_namespace_job_registers_the_defined_search_attributes(
     script = settings.BASE_DIR / "docker" / "temporal" / "create-namespace.sh"
 
     registered = dict(
-        re.findall(r"search-attribute create .*--name (\w+) --type (\w+)", script.read_text())
+        re.findall(
+            r"search-attribute create .*--name (\w+) --type (\w+)", script.read_text()
+        )
     )
 
     assert registered == defined()
@@ -83,7 +85,9 @@ async def test_a_users_workflows_are_found_by_user_id(temporal, user):
     found = []
     async with asyncio.timeout(10):  # the list is eventually consistent
         while not found:
-            found = [run.id async for run in temporal.list_workflows(f"UserId = {user.pk}")]
+            found = [
+                run.id async for run in temporal.list_workflows(f"UserId = {user.pk}")
+            ]
             await asyncio.sleep(0.05)
 
     assert found == [start.workflow_id]
