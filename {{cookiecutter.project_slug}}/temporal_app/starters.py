@@ -14,7 +14,8 @@ actions, views and management commands all go through here.
   that lacks them refuses the start, and the error (`SearchAttributeMissing`,
   a `TemporalUnavailable`) says how to register them.
 - `cancel_follow_up` asks a user's onboarding to skip its follow-up email
-  (a workflow update) and says whether one was still pending.
+  (a workflow update) and says whether one was still pending;
+  `cancel_follow_ups` asks many users' at once (the admin's action).
 - Model signals start workflows through `transaction.on_commit`, so nothing
   starts for a row that was rolled back (see temporal_app.signals); a start
   that fails there is made later by the `reconcile-onboarding` schedule
