@@ -198,7 +198,7 @@ class WorkflowRunListAdmin(admin.ModelAdmin):
         try:
             page = recent_workflows(page_size=self.page_size, page_token=page_token)
         except TemporalUnavailable as error:
-            context["error"] = str(error)
+            context["error"] = f"Temporal is unavailable: {error}"
         else:
             context["runs"] = page.runs
             context["next_page"] = _encode_page_token(page.next_page_token)

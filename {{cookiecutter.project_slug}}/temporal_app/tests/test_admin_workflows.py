@@ -240,6 +240,22 @@ async def test_the_workflows_page_lists_the_task_queues_runs_page_by_page(
         await temporal.get_workflow_handle(workflow_id).terminate()
 
 
+@pytest.mark.integration
+def test_a_page_token_that_temporal_does_not_take_leads_back_to_the_newest(
+    temporal, admin_client, settings
+):
+    """The dev server answers a made-up token with an error that the client
+    retries until the page's deadline."""
+    settings.TEMPORAL_ADMIN_TIMEOUT_SECONDS = 0.2
+
+    response = admin_client.get(WORKFLOWS_PAGE + "?page=bm90LWEtdG9rZW4=")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Temporal is unavailable" in page
+    assert '<a href="?">Newest</a>' in page
+
+
 def test_the_workflows_page_says_when_temporal_is_unavailable(
     monkeypatch, black_hole, admin_client, settings
 ):
