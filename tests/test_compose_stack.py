@@ -174,6 +174,11 @@ def test_namespace_job_waits_for_a_server_that_is_not_ready_yet(bake):
         )  # fmt: skip
         try:
             printed, _ = job.communicate(timeout=120)
+            listed = subprocess.run(
+                [stand_ins.TEMPORAL_CLI, "operator", "search-attribute", "list",
+                 "--namespace=orders", f"--address=127.0.0.1:{port}", "--output=json"],
+                capture_output=True, text=True, timeout=30,
+            )  # fmt: skip
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -182,6 +187,13 @@ def test_namespace_job_waits_for_a_server_that_is_not_ready_yet(bake):
 
     assert job.returncode == 0, printed
     assert "Created namespace orders" in printed
+    # The project's search attributes (a generated test keeps the script's
+    # list equal to temporal_app/search_attributes.py).
+    custom = json.loads(listed.stdout)["customAttributes"]
+    assert custom == {
+        "UserId": "INDEXED_VALUE_TYPE_INT",
+        "BatchId": "INDEXED_VALUE_TYPE_KEYWORD",
+    }
 
 
 def test_namespace_job_gives_up_with_a_message(bake):

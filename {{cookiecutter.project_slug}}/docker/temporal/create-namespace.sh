@@ -1,6 +1,7 @@
 #!/bin/sh
 # One-shot job of compose.yaml: create the project's namespace on the Temporal
-# server (the CLI reads TEMPORAL_ADDRESS). Nothing happens if it exists.
+# server (the CLI reads TEMPORAL_ADDRESS), and register the search attributes
+# of temporal_app/search_attributes.py in it. Nothing changes what exists.
 #
 # A port that accepts is not a server that serves: the job first waits for
 # the cluster to report healthy, for WAIT_SECONDS at most, then gives up
@@ -25,3 +26,9 @@ else
     temporal operator namespace create --namespace "$NAMESPACE" --retention 72h
     echo "Created namespace $NAMESPACE"
 fi
+
+# One type per command: the CLI takes several --name but a single --type.
+# Registering an attribute again with the same type succeeds.
+temporal operator search-attribute create --namespace "$NAMESPACE" --name UserId --type Int
+temporal operator search-attribute create --namespace "$NAMESPACE" --name BatchId --type Keyword
+echo "Registered the search attributes UserId (Int) and BatchId (Keyword)"

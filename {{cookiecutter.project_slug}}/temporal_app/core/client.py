@@ -9,7 +9,8 @@
   every call so that Django never hangs on Temporal: connecting by
   TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS, each call by
   TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS. Past either, it raises
-  `TemporalUnavailable`.
+  `TemporalUnavailable`. A caller with a deadline of its own (an admin page)
+  passes `timeout=`, which bounds the whole call, connecting included.
 - `sdk_runtime()` sends the log lines of the SDK's Rust core through Python
   logging (the LOGGING setting), so they get the project's format;
   `exit_now()` ends a process that used the SDK without crashing.
@@ -156,8 +157,14 @@ class SharedClient:
         self._connection: concurrent.futures.Future[Client] | None = None
         self._threads = threading.local()
 
-    def call[T](self, operation: Callable[[Client], Awaitable[T]]) -> T:
-        """Run `operation(client)` and wait for its result (sync code)."""
+    def call[T](
+        self,
+        operation: Callable[[Client], Awaitable[T]],
+        *,
+        timeout: float | None = None,
+    ) -> T:
+        """Run `operation(client)` and wait for its result (sync code), for
+        `timeout` seconds at most when given."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -171,13 +178,29 @@ class SharedClient:
         if getattr(self._threads, "pid", None) != os.getpid():
             self._threads.loop = asyncio.new_event_loop()
             self._threads.pid = os.getpid()
-        return self._threads.loop.run_until_complete(self._run(operation))
+        return self._threads.loop.run_until_complete(self._run(operation, timeout))
 
-    async def acall[T](self, operation: Callable[[Client], Awaitable[T]]) -> T:
-        """Run `operation(client)` and await its result (async code)."""
-        return await self._run(operation)
+    async def acall[T](
+        self,
+        operation: Callable[[Client], Awaitable[T]],
+        *,
+        timeout: float | None = None,
+    ) -> T:
+        """Run `operation(client)` and await its result (async code), for
+        `timeout` seconds at most when given."""
+        return await self._run(operation, timeout)
 
-    async def _run[T](self, operation: Callable[[Client], Awaitable[T]]) -> T:
+    async def _run[T](
+        self, operation: Callable[[Client], Awaitable[T]], timeout: float | None = None
+    ) -> T:
+        if timeout is not None:
+            try:
+                async with asyncio.timeout(timeout):
+                    return await self._run(operation)
+            except TimeoutError:
+                raise TemporalUnavailable(
+                    f"Temporal did not answer within {timeout:g} s"
+                ) from None
         client = await self._connected()
         seconds = settings.TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS
         try:

@@ -21,6 +21,11 @@ from django.conf import settings
 from django.core.mail.backends.filebased import EmailBackend
 from django.db import connection
 from django.test import modify_settings
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+
+from temporal_app.search_attributes import SEARCH_ATTRIBUTES, dev_server_args
 
 
 def installed_binary(name: str) -> str | None:
@@ -67,21 +72,26 @@ def installed_app(directory: Path, name: str, files: dict[str, str]):
             del sys.modules[module]
 
 
+async def register_search_attributes(client: Client) -> None:
+    """Register the project's search attributes in the client's namespace.
+
+    For the time-skipping test server, which has no option for them at
+    startup but takes them through the operator API (dev servers get
+    `--search-attribute` options instead)."""
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.ValueType(key.indexed_value_type)
+                for key in SEARCH_ATTRIBUTES
+            },
+        )
+    )
+
+
 def database_url() -> str:
     """DATABASE_URL of the test database, for a process outside the test run."""
-{%- if cookiecutter.database == "postgresql" %}
-    from urllib.parse import quote
-
-    db = connection.settings_dict
-    host = quote(db["HOST"] or "localhost", safe="")
-    credentials = quote(db["USER"], safe="")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{credentials}@{host}{port}/{db['NAME']}"
-{%- else %}
     return f"sqlite:///{connection.settings_dict['NAME']}"
-{%- endif %}
 
 
 class Worker:
@@ -165,6 +175,7 @@ class DevServer:
             f"--db-filename={self.state}",
             f"--namespace={self.namespace}",
             "--log-level=error",
+            *dev_server_args(),
         ]
         with self.log.open("a") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log)

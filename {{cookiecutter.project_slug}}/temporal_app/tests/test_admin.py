@@ -30,7 +30,7 @@ def test_the_users_admin_gains_the_actions_and_keeps_the_rest():
 
     assert type(registered) is WorkflowUserAdmin
     assert isinstance(registered, UserAdmin)
-    assert registered.list_display == UserAdmin.list_display
+    assert registered.list_display == [*UserAdmin.list_display, "onboarding"]
 
 
 @pytest.mark.integration

@@ -71,6 +71,11 @@ async def schedules_listed(client: Client, test) -> bool:
     return test({listed.id async for listed in await client.list_schedules()})
 
 
+async def workflows_listed(client: Client, query: str, test) -> bool:
+    """Whether the ids of the workflows that `query` lists pass `test`."""
+    return test([execution.id async for execution in client.list_workflows(query)])
+
+
 async def eventually(condition, timeout: float = 15) -> None:
     """Wait for an async condition (e.g. the eventually consistent schedule list)."""
     async with asyncio.timeout(timeout):
@@ -391,6 +396,11 @@ async def test_a_scheduled_batch_is_named_after_its_run(
     assert run.workflow_id.startswith("batch-nightly-20")
     assert result["batch_id"] == run.workflow_id.removeprefix("batch-")
     assert result["processed"] == 1
+    # The run carries its BatchId, as a batch started from Django does.
+    query = f"BatchId = '{result['batch_id']}'"
+    await eventually(
+        lambda: workflows_listed(temporal, query, lambda ids: ids == [run.workflow_id])
+    )
 
 
 async def test_a_scheduled_task_runs_as_if_enqueued(temporal, task_queue):

@@ -83,6 +83,7 @@ BAD_SETTINGS = [
     pytest.param({"TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS": 0}, "E013", "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS must be positive", id="client-connect-timeout-zero"),
     pytest.param({"TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS": -0.5}, "E014", "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS must be positive", id="client-rpc-timeout-negative"),
     pytest.param({"TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS": 0}, "E015", "TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS must be positive", id="reconcile-interval-zero"),
+    pytest.param({"TEMPORAL_ADMIN_TIMEOUT_SECONDS": 0}, "E019", "TEMPORAL_ADMIN_TIMEOUT_SECONDS must be positive", id="admin-timeout-zero"),
 ]
 # fmt: on
 
