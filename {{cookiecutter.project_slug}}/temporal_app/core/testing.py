@@ -91,7 +91,19 @@ async def register_search_attributes(client: Client) -> None:
 
 def database_url() -> str:
     """DATABASE_URL of the test database, for a process outside the test run."""
+{%- if cookiecutter.database == "postgresql" %}
+    from urllib.parse import quote
+
+    db = connection.settings_dict
+    host = quote(db["HOST"] or "localhost", safe="")
+    credentials = quote(db["USER"], safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{credentials}@{host}{port}/{db['NAME']}"
+{%- else %}
     return f"sqlite:///{connection.settings_dict['NAME']}"
+{%- endif %}
 
 
 class Worker:
