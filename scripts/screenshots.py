@@ -324,6 +324,38 @@ def take_screenshots(
             expect(page.locator(".messagelist")).to_contain_text("Onboarding started")
             save(page, "admin-action-done", "Onboarding started from the admin")
 
+            # The users' Onboarding column, read from Temporal on each view:
+            # reload until Grace's workflow says it waits (the list is read
+            # once per page, it does not refresh itself).
+            grace = page.locator("#result_list tr").filter(has_text="grace@example.com")
+            ada = page.locator("#result_list tr").filter(has_text="ada@example.com")
+            for attempt in range(10):
+                page.goto(f"{stack.web_url}/admin/users/user/")
+                try:
+                    expect(grace).to_contain_text("waiting to follow up", timeout=2000)
+                    break
+                except AssertionError:
+                    if attempt == 9:
+                        raise
+            expect(ada).to_contain_text("completed")
+            save(
+                page,
+                "admin-onboarding-column",
+                "Each user's onboarding in the users list, linked to the Web UI",
+            )
+
+            # The Workflows page: the task queue's recent runs.
+            page.goto(f"{stack.web_url}/admin/temporal_app/workflowrunlist/")
+            runs = page.locator("#workflow-runs")
+            expect(runs).to_contain_text(workflow_id)
+            expect(runs).to_contain_text("user_onboarding")
+            save(
+                page,
+                "admin-workflows",
+                "The task queue's recent runs in the admin's Workflows page",
+                full_page=True,
+            )
+
             # The Temporal Web UI, a little wider: the workflows, then the
             # completed one (its history scrolls inside the page, so that
             # picture gets a tall window instead of a full-page capture).

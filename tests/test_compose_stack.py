@@ -187,8 +187,9 @@ def test_namespace_job_waits_for_a_server_that_is_not_ready_yet(bake):
 
     assert job.returncode == 0, printed
     assert "Created namespace orders" in printed
-    # The project's search attributes (a generated test keeps the script's
-    # list equal to temporal_app/search_attributes.py).
+    # The project's search attributes (tests/test_search_attributes.py keeps
+    # the script's list equal to the Makefile's, the generated suite that one
+    # equal to temporal_app/search_attributes.py).
     custom = json.loads(listed.stdout)["customAttributes"]
     assert custom == {
         "UserId": "INDEXED_VALUE_TYPE_INT",

@@ -15,6 +15,8 @@ from scripts import screenshots
 SCREENSHOTS = [
     "admin-action",
     "admin-action-done",
+    "admin-onboarding-column",
+    "admin-workflows",
     "temporal-workflows",
     "temporal-onboarding-timeline",
     "temporal-onboarding-history",

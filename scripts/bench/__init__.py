@@ -19,12 +19,13 @@ in a process of the project's virtualenv (measure.py):
   floor: the same activities called directly, one after another, in one
   process without Temporal, which is the database's share of the work;
 - user_onboarding starts per second from sync code (`start_onboarding()`),
-  beside those of one raw client, their floor.
+  beside those of one raw client, their floor;
+- Django's `enqueue()` of a `@task` per second from sync code, beside
+  `start_onboarding()`'s starts, its floor (enqueue() adds the outbox row).
 
 The database is SQLite in the temporary directory, or the empty PostgreSQL
-database that `--database-url` names (its users are left there). Django's
-`enqueue()` gets a row once the project has a task backend: a measurement in
-measure.py and a row in `measure_all()`.
+database that `--database-url` names (its users are left there). A new
+row is a measurement in measure.py and a row in `measure_all()`.
 """
 
 import argparse
@@ -260,23 +261,26 @@ def measure_all(bench: Bench, args: argparse.Namespace) -> tuple[str, list[Row]]
     if args.only != "batches":
         # On a task queue of their own, which no worker polls.
         starts = bench.measure("starts", TEMPORAL_TASK_QUEUE="bench-starts")
-        sync, raw = starts["sync"], starts["raw"]
+        sync, raw, enqueue = starts["sync"], starts["raw"], starts["enqueue"]
         rows += [
             Row("starts, start_onboarding() (sync)", sync["count"], sync["seconds"],
                 sync["rate"], raw["seconds"], raw["rate"]),
             Row("starts, one raw client (async)", raw["count"], raw["seconds"],
                 raw["rate"]),
+            Row("enqueue() of a @task (sync)", enqueue["count"],
+                enqueue["seconds"], enqueue["rate"], sync["seconds"], sync["rate"]),
         ]  # fmt: skip
     return setup, rows
 
 
 FOOTNOTE = """
-n: a batch's users, or workflows started; per s: n / time (for starts, the
-median of the rounds' rates). floor: the same work without what is measured
-above it: a batch's activities called one after another in one process,
-without Temporal (the database's share); for start_onboarding(), one raw
-client's starts. runs: a batch's runs (continue-as-new); largest history:
-the events of its longest run."""
+n: a batch's users, workflows started, or tasks enqueued; per s: n / time
+(for starts and enqueues, the median of the rounds' rates). floor: the same
+work without what is measured above it: a batch's activities called one
+after another in one process, without Temporal (the database's share); for
+start_onboarding(), one raw client's starts; for enqueue(),
+start_onboarding()'s. runs: a batch's runs (continue-as-new); largest
+history: the events of its longest run."""
 
 
 def print_table(setup: str, rows: list[Row]) -> None:

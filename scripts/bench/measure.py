@@ -221,17 +221,22 @@ def starts(args: argparse.Namespace) -> dict:
     - `start_onboarding()` from sync code, as Django code calls it: the
       project's starter on the process's shared client;
     - one raw client, awaiting `start_workflow` one start after another:
-      what the starter adds to is this.
+      what the starter adds to is this;
+    - `enqueue()` of a `@task` (the project's purge_email_deliveries) from
+      sync code, outside a transaction: a row in the outbox, the start of
+      its django_task workflow, the row deleted.
 
     Each round runs both ways, in turn, the other way first every other
     round, so that the server's slow-down (it keeps every workflow) and the
     machine's load weigh on them alike. A way's rate is the median of its
     rounds'."""
+    from temporal_app.models import EnqueuedTask
     from temporal_app.starters import (
         StartOutcome,
         onboarding_workflow_id,
         start_onboarding,
     )
+    from temporal_app.tasks import purge_email_deliveries
     from temporal_app.workflows import OnboardingWorkflowInput, UserOnboardingWorkflow
     from temporalio.client import Client
 
@@ -247,6 +252,9 @@ def starts(args: argparse.Namespace) -> dict:
         outcome = start_onboarding(new_user()).outcome
         if outcome != StartOutcome.STARTED:  # a new user's start is one request
             sys.exit(f"error: start_onboarding said {outcome} for a new user")
+
+    def enqueue() -> None:
+        purge_email_deliveries.enqueue()
 
     async def raw_start(client: Client) -> None:
         user = new_user()
@@ -271,7 +279,8 @@ def starts(args: argparse.Namespace) -> dict:
         # A way: how it starts `count` workflows (returning the seconds it
         # took), and the seconds of each of its rounds.
         ways = {"sync": (lambda count: timed(sync_start, count), []),
-                "raw": (raw_starts, [])}  # fmt: skip
+                "raw": (raw_starts, []),
+                "enqueue": (lambda count: timed(enqueue, count), [])}  # fmt: skip
         print(f"Starting workflows: {args.rounds} rounds of {args.starts} per way...")
         for measure, _ in ways.values():  # warm-up, not timed
             measure(20)
@@ -282,6 +291,10 @@ def starts(args: argparse.Namespace) -> dict:
             order.reverse()
     finally:
         loop.close()
+    # A start that failed leaves its task in the outbox, and enqueue() says
+    # nothing: such a run measured something else.
+    if left := EnqueuedTask.objects.count():
+        sys.exit(f"error: {left} enqueued tasks were not started on Temporal")
     return {
         name: {
             "count": args.starts * len(rounds),

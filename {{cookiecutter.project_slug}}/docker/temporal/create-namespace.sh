@@ -27,8 +27,24 @@ else
     echo "Created namespace $NAMESPACE"
 fi
 
-# One type per command: the CLI takes several --name but a single --type.
-# Registering an attribute again with the same type succeeds.
-temporal operator search-attribute create --namespace "$NAMESPACE" --name UserId --type Int
-temporal operator search-attribute create --namespace "$NAMESPACE" --name BatchId --type Keyword
+# A new namespace reaches every part of the server a few seconds after it is
+# created ("Namespace ... is not found" until then): retry each registration
+# for WAIT_SECONDS at most. Registering an attribute again with the same type
+# succeeds. One attribute per command: the CLI takes a single --type.
+register() {
+    waited=0
+    until temporal operator search-attribute create --namespace "$NAMESPACE" \
+        --name "$1" --type "$2" >/dev/null 2>&1; do
+        if [ "$waited" -ge "$wait_seconds" ]; then
+            echo "Could not register the search attribute $1 ($2) after ${wait_seconds}s:" >&2
+            temporal operator search-attribute create --namespace "$NAMESPACE" \
+                --name "$1" --type "$2" >&2 || true
+            exit 1
+        fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+}
+register UserId Int
+register BatchId Keyword
 echo "Registered the search attributes UserId (Int) and BatchId (Keyword)"

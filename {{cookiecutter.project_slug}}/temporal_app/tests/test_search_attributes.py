@@ -1,5 +1,3 @@
-{%- set compose_dev_server = cookiecutter.use_docker and cookiecutter.temporal_server == "dev-server" -%}
-{%- set compose_full_server = cookiecutter.use_docker and cookiecutter.temporal_server == "postgresql" -%}
 """The search attributes of temporal_app/search_attributes.py: every server
 the project starts registers them, with the same types; starts set them and
 continue-as-new keeps them, so a user's or a batch's runs can be listed; a
@@ -28,40 +26,18 @@ from temporal_app.search_attributes import (
 )
 from temporal_app.starters import batch_input, start_batch_with, start_onboarding
 
-# The files that start a Temporal dev server, with `--search-attribute NAME=TYPE`.
-DEV_SERVER_FILES = [
-    "Makefile",
-{%- if compose_dev_server %}
-    "compose.yaml",
-{%- endif %}
-]
-
-
 def defined() -> dict[str, str]:
     return {key.name: cli_type(key) for key in SEARCH_ATTRIBUTES}
 
 
-@pytest.mark.parametrize("path", DEV_SERVER_FILES)
-def test_dev_servers_register_the_defined_search_attributes(path):
-    text = (settings.BASE_DIR / path).read_text()
+def test_make_temporal_registers_the_defined_search_attributes():
+    """The dev server of `make temporal` (the Compose files are checked by
+    the template's own tests)."""
+    makefile = (settings.BASE_DIR / "Makefile").read_text()
 
-    registered = dict(re.findall(r"--search-attribute[ =](\w+)=(\w+)", text))
-
-    assert registered == defined()
-{%- if compose_full_server %}
-
-
-def test_the_full_servers_namespace_job_registers_the_defined_search_attributes():
-    script = settings.BASE_DIR / "docker" / "temporal" / "create-namespace.sh"
-
-    registered = dict(
-        re.findall(
-            r"search-attribute create .*--name (\w+) --type (\w+)", script.read_text()
-        )
-    )
+    registered = dict(re.findall(r"--search-attribute[ =](\w+)=(\w+)", makefile))
 
     assert registered == defined()
-{%- endif %}
 
 
 @pytest.mark.integration
