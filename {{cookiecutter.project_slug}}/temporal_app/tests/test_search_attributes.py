@@ -26,6 +26,7 @@ from temporal_app.search_attributes import (
 )
 from temporal_app.starters import batch_input, start_batch_with, start_onboarding
 
+
 def defined() -> dict[str, str]:
     return {key.name: cli_type(key) for key in SEARCH_ATTRIBUTES}
 
