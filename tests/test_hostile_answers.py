@@ -26,6 +26,7 @@ from cookiecutter.exceptions import (
 )
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from test_generation import RENAMED
 from test_hooks import pre_gen
 
 # Pieces that break naive templates, mixed with random text by the strategies.
@@ -194,13 +195,16 @@ def test_slug_derived_from_a_hostile_name_is_valid_or_refused(
 
 
 # Accepted, and as nasty as accepted answers get: Django's checks, Docker
-# Compose and the generated suite run on each. The suite's integration tests
-# (real worker processes and servers, which never see these answers) are left
-# to test_generation.py, which runs them for every combination.
+# Compose and the generated suite run on each, with test_generation's RENAMED
+# answers too (another task queue, namespace and time zone): this run is that
+# combination's suite. The suite's integration tests (real worker processes
+# and servers, which never see these answers) are left to test_generation.py,
+# which runs them once per database.
 # fmt: off
 NASTY_ACCEPTED = [
     pytest.param(
         {
+            **RENAMED,
             "project_name": 'Ça "marche" \\o/ {x} : # — 日本 🎉 $(id) ${HOME} %s',
             "description": "key: [a, b] {c: d} &x *y !tag | > '''\"\"\" = [t] }} %} #} \\",
             "author_name": "O'Brien, \"Bob\" <bob@example.com> \\ & ~ null",

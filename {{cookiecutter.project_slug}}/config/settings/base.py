@@ -201,6 +201,15 @@ TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS = env.int(
 TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS = env.float(
     "TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS", default=30
 )
+# How long a workflow whose worker died waits before another worker takes it
+# over: a worker keeps the workflows it ran in memory and gets their next
+# tasks on a queue of its own, which Temporal gives up after this many seconds
+# without a poll (10, the SDK's default). Shorter moves work off a crashed
+# worker sooner; a busy worker that polls late then loses its cached workflows
+# to others, which replay their histories.
+TEMPORAL_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS = env.float(
+    "TEMPORAL_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS", default=10
+)
 # How long the worker keeps retrying its first connection (the server may
 # still be starting, as with `make dev` or `docker compose up`).
 TEMPORAL_CONNECT_TIMEOUT_SECONDS = env.float(

@@ -70,6 +70,7 @@ class WorkerSettings:
     max_concurrent_activities: int
     max_concurrent_workflow_tasks: int
     graceful_shutdown: timedelta
+    sticky_queue_timeout: timedelta
     connect_timeout_seconds: float
     metrics_bind_address: str
 
@@ -85,6 +86,9 @@ class WorkerSettings:
             ),
             "graceful_shutdown": timedelta(
                 seconds=settings.TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS
+            ),
+            "sticky_queue_timeout": timedelta(
+                seconds=settings.TEMPORAL_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS
             ),
             "connect_timeout_seconds": settings.TEMPORAL_CONNECT_TIMEOUT_SECONDS,
             "metrics_bind_address": settings.TEMPORAL_METRICS_BIND_ADDRESS,

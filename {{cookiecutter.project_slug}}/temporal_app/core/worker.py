@@ -58,6 +58,7 @@ def create_worker(
         max_concurrent_activities=options.max_concurrent_activities,
         max_concurrent_workflow_tasks=options.max_concurrent_workflow_tasks,
         graceful_shutdown_timeout=options.graceful_shutdown,
+        sticky_queue_schedule_to_start_timeout=options.sticky_queue_timeout,
     )
 
 

@@ -1,8 +1,9 @@
 """What production throws at a worker, done for real: a worker killed while
 a workflow waits, a Temporal server restarted, a worker stopped in the middle
-of an activity{% if cookiecutter.database == "postgresql" %}, database connections cut under the worker{% endif %}. Each runs a
-real `temporal server start-dev` (state in a file) and real worker processes
-on the test database."""
+of an activity{% if cookiecutter.database == "postgresql" %}, database connections cut under the worker{% endif %}. They run real
+worker processes on the test database, against the session's `temporal server
+start-dev`, or against one of their own (its state in a file) where the
+server itself restarts."""
 
 import asyncio
 import json
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -30,8 +32,22 @@ pytestmark = [
 
 
 @pytest.fixture
-def server(tmp_path, monkeypatch):
-    """A dev server, where the project's clients connect."""
+def server(dev_server, monkeypatch) -> SimpleNamespace:
+    """The session's dev server, where the project's clients connect (each
+    test's workflows are on a task queue of its own)."""
+    client = dev_server.client
+    server = SimpleNamespace(
+        address=client.service_client.config.target_host,
+        namespace=client.namespace,
+    )
+    monkeypatch.setenv("TEMPORAL_ADDRESS", server.address)
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", server.namespace)
+    return server
+
+
+@pytest.fixture
+def own_server(tmp_path, monkeypatch):
+    """A dev server of the test's own, which it may stop and start again."""
     server = DevServer(tmp_path, "default")
     monkeypatch.setenv("TEMPORAL_ADDRESS", server.address)
     monkeypatch.setenv("TEMPORAL_NAMESPACE", server.namespace)
@@ -45,13 +61,15 @@ def task_queue() -> str:
     return f"resilience-{uuid.uuid4()}"
 
 
-async def connect(server: DevServer) -> Client:
+async def connect(server: DevServer | SimpleNamespace) -> Client:
     """A client of `server` (the fixture points the project at it). A dev
     server that has just opened its port may not serve yet: retry."""
     return await connect_when_ready(30)
 
 
-def worker(tmp_path, server: DevServer, task_queue: str, **options) -> Worker:
+def worker(
+    tmp_path, server: DevServer | SimpleNamespace, task_queue: str, **options
+) -> Worker:
     return Worker(
         tmp_path,
         address=server.address,
@@ -88,7 +106,10 @@ async def test_a_killed_worker_is_replaced_and_the_workflow_completes(
     server, user, task_queue, tmp_path
 ):
     client = await connect(server)
-    with worker(tmp_path, server, task_queue) as first:
+    # The workflow's next task waits on the dead worker's own queue until
+    # Temporal gives that queue up: after 1 s here (10 s by default).
+    sticky = {"TEMPORAL_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS": "1"}
+    with worker(tmp_path, server, task_queue, **sticky) as first:
         handle = await start_onboarding(client, user, task_queue, delay=3)
         await wait_for_status(handle, "waiting to follow up")
         first.stop(signal.SIGKILL)
@@ -101,8 +122,9 @@ async def test_a_killed_worker_is_replaced_and_the_workflow_completes(
 
 
 async def test_running_workflows_resume_after_a_server_restart(
-    server, user, task_queue, tmp_path
+    own_server, user, task_queue, tmp_path
 ):
+    server = own_server
     client = await connect(server)
     with worker(tmp_path, server, task_queue) as running:
         handle = await start_onboarding(client, user, task_queue, delay=5)

@@ -77,6 +77,7 @@ BAD_SETTINGS = [
     pytest.param({"TEMPORAL_TASK_QUEUE": ""}, "E003", "TEMPORAL_TASK_QUEUE is empty", id="task-queue-empty"),
     pytest.param({"TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES": 0}, "E006", "TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES must be positive", id="activities-zero"),
     pytest.param({"TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS": -1}, "E007", "TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS must be positive", id="shutdown-negative"),
+    pytest.param({"TEMPORAL_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS": 0}, "E020", "TEMPORAL_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS must be positive", id="sticky-queue-zero"),
     pytest.param({"TEMPORAL_CONNECT_TIMEOUT_SECONDS": 0}, "E008", "TEMPORAL_CONNECT_TIMEOUT_SECONDS must be positive", id="connect-timeout-zero"),
     pytest.param({"TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": 0}, "E009", "TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS must be positive", id="workflow-tasks-zero"),
     pytest.param({"TEMPORAL_METRICS_BIND_ADDRESS": "9000"}, "E010", "TEMPORAL_METRICS_BIND_ADDRESS is '9000'; expected host:port", id="metrics-without-host"),
