@@ -5,6 +5,7 @@ pyenv installed, else one that uv knows."""
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,23 @@ def test_none_found_is_a_clear_error(makefile, machine):
     assert result.returncode != 0
     assert "Python >= 3.12 not found (on PATH, under pyenv or uv)" in result.stderr
     assert not (project / ".venv").exists()
+
+
+def test_install_bootstraps_the_test_group_s_uv_with_pip_s_index(tmp_path):
+    """`make install` pip-installs the uv that pyproject.toml's test group
+    requires (no second copy of its pin), then hands pip's index to uv."""
+    with open(TEMPLATE_DIR / "pyproject.toml", "rb") as f:
+        group = tomllib.load(f)["dependency-groups"]["test"]
+    pins = [r for r in group if isinstance(r, str) and r.startswith("uv")]
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+           "HOME": str(tmp_path), "PIP_INDEX_URL": "https://index.example/simple"}  # fmt: skip
+
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-s", f"BIN={Path(sys.executable).parent}",
+         "--eval", 'print-bootstrap: ; @$(UV_REQUIREMENT); $(call PIP_SETTING,index-url)',
+         "print-bootstrap"],
+        cwd=TEMPLATE_DIR, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [*pins, "https://index.example/simple"]
