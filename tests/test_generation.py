@@ -398,7 +398,9 @@ def test_django_management_command(
 # The generated suite's `integration` tests (real dev servers and real
 # processes: starts, schedules, outages, a worker killed, a server
 # restarted...) run once per database; the other answers leave the code they
-# exercise unchanged, so there the rest of the suite runs.
+# exercise unchanged, so there the rest of the suite runs. On PostgreSQL, the
+# second database, only the tests that use a database run
+# (tests/pytest_plugins/database_tests_only.py).
 FULL_SUITE_COMBINATIONS = [{}, {"database": "postgresql"}]
 
 
@@ -413,6 +415,12 @@ def test_generated_test_suite_passes(
         if answers["_given"] in FULL_SUITE_COMBINATIONS
         else ["-m", "not integration"]
     )
+    if answers["_given"] == {"database": "postgresql"}:
+        selection += ["-p", "database_tests_only"]
+        database_env = {
+            **database_env,
+            "PYTHONPATH": str(Path(__file__).parent / "pytest_plugins"),
+        }
     # Exit code 5 (no test collected) fails here too.
     result = run_pytest_in(project, generated_venv, *selection, **database_env)
     assert result.returncode == 0, output(result)
