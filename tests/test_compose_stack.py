@@ -8,6 +8,7 @@ import os
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from conftest import free_port
@@ -49,6 +50,17 @@ def docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 DATABASES = ["sqlite", "postgresql"]
 
 
+def smoke_answers(database: str) -> dict[str, str]:
+    """A smoke run's answers: each database's project a name of its own."""
+    return {"database": database, "project_name": f"Compose {database}"}
+
+
+def prepare_images(work_dir: Path) -> None:
+    """Build the smoke runs' images ahead of them (conftest.py does, in CI)."""
+    for database in DATABASES:
+        compose_smoke.prepare(smoke_answers(database), work_dir / database)
+
+
 @pytest.mark.compose
 def test_compose_stack_runs_a_users_first_day_with_each_database(
     docker_engine, tmp_path
@@ -57,8 +69,9 @@ def test_compose_stack_runs_a_users_first_day_with_each_database(
     has its own project name (containers, volumes, image tag) and ports."""
 
     def smoke(database: str) -> list[str]:
-        answers = {"database": database, "project_name": f"Compose {database}"}
-        steps = compose_smoke.smoke(answers, tmp_path / database, echo=lambda _: None)
+        steps = compose_smoke.smoke(
+            smoke_answers(database), tmp_path / database, echo=lambda _: None
+        )
         return [step.name for step in steps]
 
     with ThreadPoolExecutor(len(DATABASES)) as pool:
