@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import tomllib
 from pathlib import Path
 
@@ -191,12 +190,10 @@ def output(result: subprocess.CompletedProcess) -> str:
 # test alone at the end: xdist hands tests out in collection order, one at a
 # time (--maxschedchunk=1 in pyproject.toml).
 LONGEST_FIRST = [
+    "test_compose_stack.py::test_compose_stack_runs",  # 75; 2 min, images cold
     "test_generated_test_suite_passes[database=postgresql]",  # 120
-    "test_generated_test_suite_passes[defaults]",  # 120
-    "test_screenshots.py::",  # 50
-    # 75, and 2 min more on a cold engine: after the suites, by when CI has
-    # built its images in the background (pytest_sessionstart).
-    "test_compose_stack.py::test_compose_stack_runs",
+    "test_generated_test_suite_passes[defaults]",  # 95
+    "test_screenshots.py::",  # 40
     "test_copier_copy_writes_the_files",  # 30
     "test_copier_update_applies_each_option_change",  # 25
     "test_generated_test_suite_passes[",  # 20 to 30 each
@@ -217,14 +214,6 @@ def pytest_collection_modifyitems(items):
 ENGINE_STARTED_BY_TESTS = engine.RUN_DIR / "started-by-tests"
 
 
-def start_engine() -> None:
-    """Start the template's Docker engine unless it answers; the run that
-    started it stops it (pytest_sessionfinish)."""
-    with file_lock(CACHE_DIR / "docker-engine.lock"):
-        if engine.start():
-            ENGINE_STARTED_BY_TESTS.touch()
-
-
 @pytest.fixture(scope="session")
 def docker_engine():
     """The template's own Docker engine (scripts/compose_smoke/engine.py).
@@ -233,51 +222,18 @@ def docker_engine():
     ends (pytest_sessionfinish). Without Debian's docker.io the Compose tests
     skip, except in CI (.ci/run sets CI), where they must run.
     """
-    try:
-        start_engine()
-    except engine.EngineError as error:
-        if os.environ.get("CI"):
-            pytest.fail(str(error))
-        pytest.skip(str(error))
-
-
-def prepare_compose_images(log: Path) -> None:
-    """Start the engine and build the Compose smoke's images; a failure is
-    left for the Compose test itself to meet and report."""
-    from test_compose_stack import prepare_images
-
-    try:
-        start_engine()
-        with tempfile.TemporaryDirectory(prefix="compose-images-") as work_dir:
-            prepare_images(Path(work_dir))
-    except Exception as error:  # the Compose test meets it, and reports it
-        log.write_text(f"{type(error).__name__}: {error}")
-
-
-# CI runs everything on a cold machine, where the Compose test's images take
-# minutes to build, mostly waiting on downloads: the process that distributes
-# the tests builds them meanwhile, while the workers run other tests.
-COMPOSE_IMAGES: threading.Thread | None = None
-
-
-def pytest_sessionstart(session):
-    global COMPOSE_IMAGES
-    controller = not hasattr(session.config, "workerinput")
-    if controller and os.environ.get("CI") and shutil.which("dockerd"):
-        log = CACHE_DIR / "compose-images.log"
-        CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        COMPOSE_IMAGES = threading.Thread(
-            target=prepare_compose_images, args=(log,), daemon=True
-        )
-        COMPOSE_IMAGES.start()
+    with file_lock(CACHE_DIR / "docker-engine.lock"):
+        try:
+            if engine.start():
+                ENGINE_STARTED_BY_TESTS.touch()
+        except engine.EngineError as error:
+            if os.environ.get("CI"):
+                pytest.fail(str(error))
+            pytest.skip(str(error))
 
 
 def pytest_sessionfinish(session):
     # Once, in the process that ran or distributed the tests (not per worker).
-    if hasattr(session.config, "workerinput"):
-        return
-    if COMPOSE_IMAGES is not None:
-        COMPOSE_IMAGES.join(timeout=900)
-    if ENGINE_STARTED_BY_TESTS.exists():
+    if not hasattr(session.config, "workerinput") and ENGINE_STARTED_BY_TESTS.exists():
         engine.stop()
         ENGINE_STARTED_BY_TESTS.unlink()

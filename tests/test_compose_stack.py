@@ -8,7 +8,6 @@ import os
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from conftest import free_port
@@ -50,17 +49,6 @@ def docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 DATABASES = ["sqlite", "postgresql"]
 
 
-def smoke_answers(database: str) -> dict[str, str]:
-    """A smoke run's answers: each database's project a name of its own."""
-    return {"database": database, "project_name": f"Compose {database}"}
-
-
-def prepare_images(work_dir: Path) -> None:
-    """Build the smoke runs' images ahead of them (conftest.py does, in CI)."""
-    for database in DATABASES:
-        compose_smoke.prepare(smoke_answers(database), work_dir / database)
-
-
 @pytest.mark.compose
 def test_compose_stack_runs_a_users_first_day_with_each_database(
     docker_engine, tmp_path
@@ -69,9 +57,8 @@ def test_compose_stack_runs_a_users_first_day_with_each_database(
     has its own project name (containers, volumes, image tag) and ports."""
 
     def smoke(database: str) -> list[str]:
-        steps = compose_smoke.smoke(
-            smoke_answers(database), tmp_path / database, echo=lambda _: None
-        )
+        answers = {"database": database, "project_name": f"Compose {database}"}
+        steps = compose_smoke.smoke(answers, tmp_path / database, echo=lambda _: None)
         return [step.name for step in steps]
 
     with ThreadPoolExecutor(len(DATABASES)) as pool:

@@ -235,15 +235,6 @@ def smoke(
     return steps
 
 
-def prepare(answers: dict[str, str], work_dir: Path) -> None:
-    """Build the images smoke() builds for `answers` (the stand-ins and the
-    project's own), so that a later smoke() finds them in the engine's cache."""
-    project = bake(work_dir, answers)
-    stack = Stack(project)
-    stand_ins.build(stand_ins.images_of(project, write_override(stack)))
-    stack.compose("build", timeout=900)
-
-
 def bake(work_dir: Path, answers: dict[str, str]) -> Path:
     """Generate the project with cookiecutter's command (its hooks print)."""
     work_dir.mkdir(parents=True, exist_ok=True)
