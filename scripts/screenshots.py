@@ -371,7 +371,7 @@ def take_screenshots(
             for attempt in range(10):
                 page.goto(f"{stack.ui_url}/namespaces/default/workflows")
                 try:
-                    expect(running).to_contain_text("Running", timeout=3000)
+                    expect(running).to_contain_text("Running", timeout=6000)
                     break
                 except AssertionError:
                     if attempt == 9:
