@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from .core.client import TemporalUnavailable, shared_client
 from .models import EmailDelivery
 from .starters import onboarding_workflow_id
+from .visibility import status_label
 from .workflows import UserOnboardingWorkflow
 
 # The states of an onboarding besides the workflow's own statuses (running,
@@ -90,7 +91,7 @@ async def _read_workflow(client: Client, workflow_id: str) -> tuple[str, str]:
             return NOT_STARTED, ""
         raise
     status = description.status or WorkflowExecutionStatus.RUNNING
-    state = status.name.lower().replace("_", " ")
+    state = status_label(status)
     if status != WorkflowExecutionStatus.RUNNING:
         return state, ""
     # A worker answers the query: without one, it times out like any call.

@@ -10,12 +10,10 @@ import time
 import pytest
 from asgiref.sync import sync_to_async as sync
 from django.contrib.auth.models import Permission
-from temporalio import activity
 
-from temporal_app.activities import EmailPayload, UserProcessingPayload
 from temporal_app.admin import WorkflowRunListAdmin
-from temporal_app.core.worker import create_worker
 from temporal_app.starters import onboarding_workflow_id, start_onboarding
+from temporal_app.tests.stand_ins import onboarding_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,22 +22,6 @@ WORKFLOWS_PAGE = "/admin/temporal_app/workflowrunlist/"
 # A timeout guard, not a benchmark: a page that waited for Temporal's own
 # timeouts (10 s in the test settings) would take far longer.
 DOWN_PAGE_SECONDS = 2
-
-
-@activity.defn(name="process_user_activity")
-async def fake_process_user(payload: UserProcessingPayload) -> dict:
-    return {"status": "processed"}
-
-
-@activity.defn(name="send_email_activity")
-async def fake_send_email(payload: EmailPayload) -> dict:
-    return {"status": "sent"}
-
-
-def fake_worker(client, task_queue: str):
-    return create_worker(
-        client, task_queue=task_queue, activities=[fake_process_user, fake_send_email]
-    )
 
 
 @pytest.fixture
@@ -98,7 +80,7 @@ async def test_the_users_list_shows_each_users_onboarding_linked_to_the_ui(
     waiting, done, _ = await sync(make_users)(
         django_user_model, "waiting", "done", "never"
     )
-    async with fake_worker(temporal, task_queue):
+    async with onboarding_worker(temporal, task_queue):
         await sync(start_onboarding)(waiting)
         await sync(start_onboarding)(done, follow_up_delay_seconds=0)
         await temporal.get_workflow_handle(onboarding_workflow_id(done.pk)).result()
@@ -154,7 +136,7 @@ async def test_the_cancel_action_reports_each_users_answer(
     temporal, task_queue, admin_client, django_user_model
 ):
     waiting, never = await sync(make_users)(django_user_model, "waiting", "never")
-    async with fake_worker(temporal, task_queue):
+    async with onboarding_worker(temporal, task_queue):
         start = await sync(start_onboarding)(waiting)
         await wait_for_status(temporal, start.workflow_id, "waiting to follow up")
 

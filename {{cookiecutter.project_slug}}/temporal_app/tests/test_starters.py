@@ -10,13 +10,10 @@ from asgiref.sync import sync_to_async as sync
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from apps.users.services import UnknownNameError
-from temporal_app.activities import EmailPayload, UserProcessingPayload
-from temporal_app.core.worker import create_worker
 from temporal_app.starters import (
     MAX_BATCH_IDS,
     BatchTooLargeError,
@@ -24,6 +21,7 @@ from temporal_app.starters import (
     start_batch,
     start_onboarding,
 )
+from temporal_app.tests.stand_ins import onboarding_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -68,23 +66,8 @@ async def test_an_onboarding_that_did_not_complete_is_started_again(temporal, us
     await handle.terminate()
 
 
-@activity.defn(name="process_user_activity")
-async def fake_process_user(payload: UserProcessingPayload) -> dict:
-    return {"status": "processed"}
-
-
-@activity.defn(name="send_email_activity")
-async def fake_send_email(payload: EmailPayload) -> dict:
-    return {"status": "sent"}
-
-
 async def test_a_completed_onboarding_is_not_run_again(temporal, user, task_queue):
-    worker = create_worker(
-        temporal,
-        task_queue=task_queue,
-        activities=[fake_process_user, fake_send_email],
-    )
-    async with worker:
+    async with onboarding_worker(temporal, task_queue):
         first = await sync(start_onboarding)(user, follow_up_delay_seconds=0)
         await temporal.get_workflow_handle(first.workflow_id).result()
 
