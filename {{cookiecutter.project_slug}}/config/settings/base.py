@@ -243,6 +243,21 @@ TASKS = {
 }
 # Where people look at workflows: management commands print links into it.
 TEMPORAL_UI_URL = env("TEMPORAL_UI_URL", default="http://localhost:8080")
+# Payload encryption (temporal_app/core/encryption.py): with keys set, what
+# Temporal stores of inputs, results, memos and failures is AES-256-GCM
+# ciphertext, so user data (an onboarding's email address and name) never
+# sits in plain text in its histories. Comma-separated key_id:base64-key
+# entries (secret; empty: no encryption). New payloads use the key of
+# TEMPORAL_PAYLOAD_KEY_ID (default: the first entry); keep old keys for as
+# long as histories written with them are kept. The Web UI decodes them
+# through Django's /temporal-codec/ endpoint, for staff users, from the
+# origin of TEMPORAL_UI_URL only. See docs: payload encryption.
+TEMPORAL_PAYLOAD_KEYS = env("TEMPORAL_PAYLOAD_KEYS", default="")
+TEMPORAL_PAYLOAD_KEY_ID = env("TEMPORAL_PAYLOAD_KEY_ID", default="")
+# The session cookie's SameSite: Lax sends it to the codec endpoint from a
+# Web UI on the same site (another port or subdomain); a UI on another site
+# (Temporal Cloud's) needs None, which browsers take over HTTPS only.
+SESSION_COOKIE_SAMESITE = env("DJANGO_SESSION_COOKIE_SAMESITE", default="Lax")
 
 # Logging
 # ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.core.checks import Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from .config import client_profile, temporal_environment
+from .encryption import payload_keys
 
 # What each TLS file must hold (PEM), so that a swapped or DER file is named
 # at startup instead of failing the TLS handshake.
@@ -97,13 +98,31 @@ def _environment_errors(environment: dict[str, str]) -> list[Error]:
     return errors
 
 
+def _payload_key_errors() -> list[Error]:
+    """A malformed TEMPORAL_PAYLOAD_KEYS, or a TEMPORAL_PAYLOAD_KEY_ID that
+    names none of its keys: clients would not encrypt, or not decrypt."""
+    try:
+        payload_keys()
+    except ImproperlyConfigured as error:
+        if str(error).startswith("TEMPORAL_PAYLOAD_KEY_ID"):
+            hint = "Set it to one of the key ids, or leave it empty for the first."
+            number = 141
+        else:
+            hint = "Generate a key with `python manage.py generate_payload_key`."
+            number = 140
+        return [Error(str(error), hint=hint, id=f"temporal_app.E{number}")]
+    return []
+
+
 def client_errors() -> list[Error | Warning]:
-    """Problems with what every client needs: where to connect, and how."""
+    """Problems with what every client needs: where to connect, how, and
+    with which payload keys."""
     errors = [
         _error(name, "is empty", "Set it in the environment or .env.", number)
         for name, number in REQUIRED.items()
         if not str(getattr(settings, name)).strip()
     ]
+    errors += _payload_key_errors()
     if environment_errors := _environment_errors(temporal_environment()):
         return errors + environment_errors  # the profile would not load
     try:

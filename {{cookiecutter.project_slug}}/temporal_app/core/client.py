@@ -41,6 +41,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from .checks import require_valid_client_settings
 from .config import client_profile
+from .encryption import PayloadKeys, data_converter, payload_keys
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,8 @@ def exit_now(code: int | str | None) -> NoReturn:
 
 async def connect(*, runtime: Runtime | None = None) -> Client:
     """Connect to the Temporal service the environment configures
-    (temporal_app.core.config).
+    (temporal_app.core.config), encrypting payloads when
+    TEMPORAL_PAYLOAD_KEYS is set (temporal_app.core.encryption).
 
     `runtime` carries the SDK's telemetry settings (the worker passes one
     that exports Prometheus metrics); the default is `sdk_runtime()`. A bad
@@ -113,7 +115,9 @@ async def connect(*, runtime: Runtime | None = None) -> Client:
     require_valid_client_settings()
     profile = client_profile()
     return await Client.connect(
-        **profile.to_client_connect_config(), runtime=runtime or sdk_runtime()
+        **profile.to_client_connect_config(),
+        data_converter=data_converter(),
+        runtime=runtime or sdk_runtime(),
     )
 
 
@@ -153,7 +157,9 @@ class SharedClient:
         self._pid: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: Client | None = None
-        self._profile: ClientConfigProfile | None = None
+        # What the client was made for: its connection profile and payload keys.
+        self._configuration: tuple[ClientConfigProfile, PayloadKeys | None] | None
+        self._configuration = None
         self._connection: concurrent.futures.Future[Client] | None = None
         self._threads = threading.local()
 
@@ -225,7 +231,8 @@ class SharedClient:
         it leaves it running (the SDK cannot abandon it), and the calls after
         it wait for the same attempt, each for one connect timeout at most.
         """
-        wanted = client_profile()
+        profile = client_profile()
+        wanted = (profile, payload_keys())
         with self._lock:
             if self._pid != os.getpid():
                 # First use, or a child forked from a process that used it
@@ -234,10 +241,10 @@ class SharedClient:
                 threading.Thread(
                     target=self._loop.run_forever, name="temporal-client", daemon=True
                 ).start()
-                self._pid, self._profile = os.getpid(), None
-            if self._profile != wanted:
+                self._pid, self._configuration = os.getpid(), None
+            if self._configuration != wanted:
                 self._client, self._connection = None, None
-                self._profile = wanted
+                self._configuration = wanted
             if self._client is not None:
                 return self._client
             if self._connection is None or (
@@ -258,12 +265,12 @@ class SharedClient:
                 client = await asyncio.shield(waiting)
         except TimeoutError:
             raise TemporalUnavailable(
-                f"Could not connect to Temporal at {wanted.address} "
+                f"Could not connect to Temporal at {profile.address} "
                 f"within {seconds:g} s (TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS)"
             ) from None
         except RuntimeError as error:  # the SDK's "Failed client connect: ..."
             raise TemporalUnavailable(
-                f"Could not connect to Temporal at {wanted.address}: {error}"
+                f"Could not connect to Temporal at {profile.address}: {error}"
             ) from error
         with self._lock:
             if self._connection is connection:  # the configuration did not change

@@ -39,6 +39,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from .discovery import app_modules
+from .encryption import payload_keys
 from .tasks import TASK_WORKFLOW, task_workflow_input, temporal_task_queue
 
 # Memo of the schedules the sync created, and so may delete.
@@ -126,6 +127,11 @@ class DeclaredSchedule:
         }
         declared["task_queue"] = settings.TEMPORAL_TASK_QUEUE
         declared["time_zone"] = settings.TIME_ZONE if self.cron else None
+        if keys := payload_keys():
+            # The schedule's workflow arguments are payloads, encrypted with
+            # the current key: a sync after a rotation rewrites them with the
+            # new one (its memo keeps the key it was created with).
+            declared["payload_key_id"] = keys.current_key_id
         text = json.dumps(declared, sort_keys=True, default=str)
         return f"fingerprint {hashlib.sha256(text.encode()).hexdigest()[:16]}"
 

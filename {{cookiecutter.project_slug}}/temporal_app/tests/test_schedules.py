@@ -29,6 +29,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
+from temporal_app.core.encryption import generate_key
 from temporal_app.core.schedules import DeclaredSchedule, InvalidScheduleError
 from temporal_app.core.tasks import START_ENQUEUED_TASKS
 from temporal_app.core.testing import installed_app
@@ -354,8 +355,13 @@ def test_the_fingerprint_covers_every_declared_field(settings):
         fingerprints.add(changed.fingerprint())
     settings.TIME_ZONE = "Asia/Tokyo"  # what a cron is read in
     fingerprints.add(declared.fingerprint())
+    # The key its arguments are encrypted with (a rotation rewrites them).
+    settings.TEMPORAL_PAYLOAD_KEYS = f"a:{generate_key()},b:{generate_key()}"
+    fingerprints.add(declared.fingerprint())
+    settings.TEMPORAL_PAYLOAD_KEY_ID = "b"
+    fingerprints.add(declared.fingerprint())
 
-    assert len(fingerprints) == len(CHANGES) + 2
+    assert len(fingerprints) == len(CHANGES) + 4
     # A field added to DeclaredSchedule needs a change here.
     fields = {field.name for field in dataclasses.fields(DeclaredSchedule)}
     assert fields == {"id", *CHANGES}
