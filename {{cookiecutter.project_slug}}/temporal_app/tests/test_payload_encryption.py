@@ -41,9 +41,9 @@ def private_user(django_user_model):
     )
 
 
-def raw_history(client: Client, workflow_id: str) -> str:
+def raw_history(client: Client, workflow_id: str, *options: str) -> str:
     """The workflow's history as `temporal workflow show --output json`
-    prints it, without a codec."""
+    prints it (without a codec, unless `options` give one)."""
     shown = subprocess.run(
         [
             installed_binary("temporal"),
@@ -53,6 +53,7 @@ def raw_history(client: Client, workflow_id: str) -> str:
             f"--address={client.service_client.config.target_host}",
             f"--namespace={client.namespace}",
             "--output=json",
+            *options,
         ],
         capture_output=True,
         text=True,
@@ -89,7 +90,7 @@ async def onboard(user, task_queue: str) -> tuple[str, dict]:
 
 
 async def test_with_keys_the_history_holds_neither_email_nor_name(
-    temporal, task_queue, settings, private_user, admin_user, client
+    temporal, task_queue, settings, private_user, admin_user, client, live_server
 ):
     settings.TEMPORAL_PAYLOAD_KEYS = f"test:{generate_key()}"
     settings.TEMPORAL_UI_URL = UI_ORIGIN
@@ -120,6 +121,15 @@ async def test_with_keys_the_history_holds_neither_email_nor_name(
     decoded = base64.b64decode(response.json()["payloads"][0]["data"]).decode()
     assert EMAIL in decoded
     assert f"{FIRST_NAME} {LAST_NAME}" in decoded
+    # So does Temporal's own codec client, the CLI's, with a staff session.
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    decoded_history = raw_history(
+        temporal,
+        workflow_id,
+        f"--codec-endpoint={live_server.url}/temporal-codec",
+        f"--codec-header=Cookie={cookie}",
+    )
+    assert EMAIL in readable(decoded_history)
 
 
 async def test_without_keys_the_history_shows_email_and_name(
