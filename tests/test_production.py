@@ -65,7 +65,7 @@ print(json.dumps({name: getattr(settings, name) for name in [
     "DEBUG", "SECURE_PROXY_SSL_HEADER", "USE_X_FORWARDED_HOST",
     "SECURE_SSL_REDIRECT", "SECURE_REDIRECT_EXEMPT", "SESSION_COOKIE_SECURE",
     "CSRF_COOKIE_SECURE", "CSRF_TRUSTED_ORIGINS", "SECURE_HSTS_SECONDS",
-    "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SESSION_COOKIE_SAMESITE",
 ]}))
 """
 
@@ -78,7 +78,7 @@ HTTPS_SETTINGS = [
         "SECURE_REDIRECT_EXEMPT": [], "SESSION_COOKIE_SECURE": True,
         "CSRF_COOKIE_SECURE": True, "CSRF_TRUSTED_ORIGINS": [],
         "SECURE_HSTS_SECONDS": 31536000, "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
-        "SECURE_HSTS_PRELOAD": True,
+        "SECURE_HSTS_PRELOAD": True, "SESSION_COOKIE_SAMESITE": "Lax",
     }, id="defaults"),
     pytest.param({
         "DJANGO_SECURE_PROXY_SSL_HEADER": "X-Forwarded-Scheme",
@@ -87,12 +87,15 @@ HTTPS_SETTINGS = [
         "DJANGO_CSRF_TRUSTED_ORIGINS": "https://admin.example.com",
         "DJANGO_SECURE_HSTS_SECONDS": "300",
         "DJANGO_SECURE_HSTS_PRELOAD": "false",
+        # A Temporal Web UI on another site calls the codec endpoint.
+        "DJANGO_SESSION_COOKIE_SAMESITE": "None",
     }, {
         "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_SCHEME", "https"],
         "USE_X_FORWARDED_HOST": True,
         "SECURE_REDIRECT_EXEMPT": ["^healthz$", "^ready$"],
         "CSRF_TRUSTED_ORIGINS": ["https://admin.example.com"],
         "SECURE_HSTS_SECONDS": 300, "SECURE_HSTS_PRELOAD": False,
+        "SESSION_COOKIE_SAMESITE": "None",
     }, id="behind-a-proxy"),
     pytest.param({
         "DJANGO_SECURE_PROXY_SSL_HEADER": "",

@@ -23,7 +23,6 @@ preflight (OPTIONS, without cookies).
 - Without TEMPORAL_PAYLOAD_KEYS there is nothing to decode: 404.
 """
 
-import json
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -95,10 +94,7 @@ def _codec_view(transform):
         except PayloadDecryptionError as error:
             return _error(request, 400, str(error))
         body = {"payloads": [json_format.MessageToDict(p) for p in payloads]}
-        return _with_cors(
-            request,
-            HttpResponse(json.dumps(body), content_type="application/json"),
-        )
+        return _with_cors(request, JsonResponse(body))
 
     return view
 
