@@ -244,6 +244,18 @@ TASKS = {
 # Where people look at workflows: management commands print links into it.
 TEMPORAL_UI_URL = env("TEMPORAL_UI_URL", default="http://localhost:8080")
 
+{%- if cookiecutter.use_sentry %}
+
+# Sentry
+# ------------------------------------------------------------------------------
+# Errors of the web process and the worker go to the Sentry project of this
+# DSN (a secret: from the environment only); empty, Sentry is not initialised.
+# The local and production settings call config.sentry.init_sentry().
+SENTRY_DSN = env("SENTRY_DSN", default="")
+# Which deployment an event comes from (Sentry says "production" when empty).
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="")
+{%- endif %}
+
 # Logging
 # ------------------------------------------------------------------------------
 LOGGING = {

@@ -39,6 +39,8 @@ from temporalio.runtime import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from config.tracing import flush_tracing, temporal_interceptors
+
 from .checks import require_valid_client_settings
 from .config import client_profile
 
@@ -95,6 +97,7 @@ def exit_now(code: int | str | None) -> NoReturn:
     if isinstance(code, str):
         print(code, file=sys.stderr)
         code = 1
+    flush_tracing()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -103,7 +106,7 @@ def exit_now(code: int | str | None) -> NoReturn:
 
 async def connect(*, runtime: Runtime | None = None) -> Client:
     """Connect to the Temporal service the environment configures
-    (temporal_app.core.config).
+    (temporal_app.core.config), traced when tracing is on (config.tracing).
 
     `runtime` carries the SDK's telemetry settings (the worker passes one
     that exports Prometheus metrics); the default is `sdk_runtime()`. A bad
@@ -113,7 +116,9 @@ async def connect(*, runtime: Runtime | None = None) -> Client:
     require_valid_client_settings()
     profile = client_profile()
     return await Client.connect(
-        **profile.to_client_connect_config(), runtime=runtime or sdk_runtime()
+        **profile.to_client_connect_config(),
+        runtime=runtime or sdk_runtime(),
+        interceptors=temporal_interceptors(),
     )
 
 
