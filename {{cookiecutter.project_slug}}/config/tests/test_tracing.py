@@ -93,6 +93,16 @@ def wait_for(condition, timeout: float = 60):
     return result
 
 
+# What the worker and the web process export for a signup: the onboarding's
+# start, its run and its first two activities (then it waits a day).
+EXPECTED = {
+    "StartWorkflow:user_onboarding",
+    "RunWorkflow:user_onboarding",
+    "RunActivity:process_user_activity",
+    "RunActivity:send_email_activity",
+}
+
+
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_a_signups_request_workflow_start_run_and_activity_share_one_trace(
@@ -115,6 +125,9 @@ def test_a_signups_request_workflow_start_run_and_activity_share_one_trace(
                 "config.wsgi",
                 "--bind",
                 f"127.0.0.1:{port}",
+                # A loaded machine must not get a slow request killed.
+                "--timeout",
+                "120",
             ],
             cwd=settings.BASE_DIR,
             env={
@@ -140,13 +153,7 @@ def test_a_signups_request_workflow_start_run_and_activity_share_one_trace(
             ):
                 wait_for(lambda: _answers(f"http://127.0.0.1:{port}/"))
                 sign_up(f"http://127.0.0.1:{port}", "grace")
-                activity = wait_for(
-                    lambda: [
-                        s
-                        for s in spans(collector)
-                        if s["name"].startswith("RunActivity:")
-                    ]
-                )
+                wait_for(lambda: {s["name"] for s in spans(collector)} >= EXPECTED)
         finally:
             web.terminate()
             web.wait(timeout=30)
@@ -157,12 +164,7 @@ def test_a_signups_request_workflow_start_run_and_activity_share_one_trace(
     assert request, found
     trace_id = request[0]["trace_id"]
     by_name = {s["name"]: s for s in found if s["trace_id"] == trace_id}
-    assert {
-        "StartWorkflow:user_onboarding",
-        "RunWorkflow:user_onboarding",
-        "RunActivity:send_email_activity",
-    } <= set(by_name), found
-    assert activity[0]["trace_id"] == trace_id
+    assert set(by_name) >= EXPECTED, found
     # Web and worker are told apart by their default service names.
     assert by_name["StartWorkflow:user_onboarding"]["service"].endswith("-web")
     assert by_name["RunActivity:send_email_activity"]["service"].endswith("-worker")
