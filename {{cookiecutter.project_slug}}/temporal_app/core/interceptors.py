@@ -12,8 +12,8 @@ after the activity runs; a plain `def` activity runs on a thread of the
 worker's pool, and gets the same around it there.
 {%- if cookiecutter.use_sentry %}
 
-With SENTRY_DSN set, the worker also reports failed activities to Sentry,
-once each (temporal_app.core.sentry).
+With SENTRY_DSN set, the worker also reports failed activities and
+workflow tasks to Sentry, once each (temporal_app.core.sentry).
 {%- endif %}
 
 Tracing (config.tracing) is not here: it comes with the worker's client.
@@ -78,8 +78,10 @@ def worker_interceptors() -> list[Interceptor]:
     interceptors: list[Interceptor] = [DjangoInterceptor()]
 {%- if cookiecutter.use_sentry %}
     if settings.SENTRY_DSN:
-        from .sentry import SentryInterceptor
+        from .sentry import SentryInterceptor, report_workflow_task_failures
 
         interceptors.append(SentryInterceptor())
+        # Not an interceptor: the SDK logs workflow task failures itself.
+        report_workflow_task_failures()
 {%- endif %}
     return interceptors

@@ -16,8 +16,17 @@ Each event carries the activity's context as tags: temporal.workflow_id,
 temporal.workflow_type, temporal.activity_id, temporal.activity_type,
 temporal.attempt and temporal.task_queue. The worker registers the
 interceptor when SENTRY_DSN is set (temporal_app.core.interceptors).
+
+A workflow task that fails (an exception in workflow code, a
+non-deterministic change) is retried by Temporal until the code is fixed;
+the SDK logs each failure at WARNING. `WorkflowTaskFailureHandler` reports
+the first of them, once per workflow run and error in a worker process,
+tagged temporal.workflow_id, temporal.workflow_type, temporal.run_id and
+temporal.task_queue.
 """
 
+import logging
+from collections import OrderedDict
 from typing import Any
 
 import sentry_sdk
@@ -74,3 +83,46 @@ class SentryInterceptor(Interceptor):
         self, next: ActivityInboundInterceptor
     ) -> ActivityInboundInterceptor:
         return SentryActivityInboundInterceptor(next)
+
+
+# The SDK's logger of workflow task failures, and the mark on their records.
+WORKFLOW_TASK_LOGGER = "temporalio.worker._workflow_instance"
+WORKFLOW_TASK_FAILURE = "WorkflowTaskFailure"
+
+
+class WorkflowTaskFailureHandler(logging.Handler):
+    """Report a failed workflow task once per workflow run and error."""
+
+    MAX_REMEMBERED = 10_000  # (run, error) pairs; the oldest are forgotten
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self._reported: OrderedDict[tuple[str, str], None] = OrderedDict()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        marked = getattr(record, "__temporal_error_identifier", None)
+        if marked != WORKFLOW_TASK_FAILURE or not record.exc_info:
+            return
+        error = record.exc_info[1]
+        details = getattr(record, "temporal_workflow", {})
+        key = (details.get("run_id", ""), f"{type(error).__name__}: {error}")
+        if key in self._reported:
+            return
+        self._reported[key] = None
+        if len(self._reported) > self.MAX_REMEMBERED:
+            self._reported.popitem(last=False)
+        with sentry_sdk.new_scope() as scope:
+            scope.set_tags(
+                {
+                    f"temporal.{name}": str(details.get(name, ""))
+                    for name in ("workflow_id", "workflow_type", "run_id", "task_queue")
+                }
+            )
+            sentry_sdk.capture_exception(error)
+
+
+def report_workflow_task_failures() -> None:
+    """Send the SDK's records of failed workflow tasks to Sentry (once)."""
+    logger = logging.getLogger(WORKFLOW_TASK_LOGGER)
+    if not any(isinstance(h, WorkflowTaskFailureHandler) for h in logger.handlers):
+        logger.addHandler(WorkflowTaskFailureHandler())

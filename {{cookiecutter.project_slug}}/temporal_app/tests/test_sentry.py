@@ -1,8 +1,10 @@
 """Errors reported to Sentry: the real sentry-sdk, sending to a local HTTP
 server that stands in for Sentry (the DSN's host)."""
 
+import asyncio
 import dataclasses
 import json
+import logging
 import uuid
 from datetime import timedelta
 
@@ -19,7 +21,11 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from config.sentry import init_sentry
 from temporal_app.core.interceptors import worker_interceptors
-from temporal_app.core.sentry import SentryInterceptor, is_final_failure
+from temporal_app.core.sentry import (
+    WORKFLOW_TASK_LOGGER,
+    SentryInterceptor,
+    is_final_failure,
+)
 from temporal_app.core.testing import RecordingServer
 
 
@@ -48,6 +54,15 @@ class ThreeAttempts:
                 backoff_coefficient=1,
             ),
         )
+
+
+@workflow.defn
+class BrokenCode:
+    """A bug in workflow code: each of its workflow tasks fails."""
+
+    @workflow.run
+    async def run(self) -> None:
+        raise RuntimeError("a bug in the workflow")
 
 
 def events(server: RecordingServer) -> list[dict]:
@@ -115,6 +130,51 @@ async def test_an_activity_failing_three_attempts_is_reported_once_with_its_ids(
         "temporal.task_queue": task_queue,
     }
     assert event["environment"] == "test"
+
+
+class FailedTasks(logging.Handler):
+    """Counts the SDK's records of failed workflow tasks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += record.getMessage().startswith("Failed activation")
+
+
+@pytest.mark.integration
+async def test_a_failing_workflow_task_is_reported_once_not_on_each_retry(
+    sentry, dev_server, task_queue
+):
+    client = dev_server.client
+    failed = FailedTasks()
+    logger = logging.getLogger(WORKFLOW_TASK_LOGGER)
+    logger.addHandler(failed)
+    try:
+        async with Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[BrokenCode],
+            interceptors=worker_interceptors(),
+            workflow_runner=UnsandboxedWorkflowRunner(),
+            # No cache: each retry runs the workflow's code again.
+            max_cached_workflows=0,
+        ):
+            handle = await client.start_workflow(
+                BrokenCode.run, id=f"broken-{uuid.uuid4()}", task_queue=task_queue
+            )
+            async with asyncio.timeout(30):
+                while failed.count < 2:
+                    await asyncio.sleep(0.05)
+            await handle.terminate()
+    finally:
+        logger.removeHandler(failed)
+
+    [event] = flushed_events(sentry)
+    assert event["exception"]["values"][-1]["value"] == "a bug in the workflow"
+    assert event["tags"]["temporal.workflow_id"] == handle.id
+    assert event["tags"]["temporal.workflow_type"] == "BrokenCode"
 
 
 @pytest.mark.django_db
