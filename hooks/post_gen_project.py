@@ -70,6 +70,7 @@ def summary(answers: dict) -> list[str]:
         ("Docker Compose", compose),
         ("CI", CI_SERVICES.get(answers["ci"], "none")),
         ("pre-commit", "yes" if answers["use_pre_commit"] else "no"),
+        ("Sentry", "yes (set SENTRY_DSN)" if answers["use_sentry"] else "no"),
     ]
     width = max(len(label) for label, _ in rows)
     return [f"  {label.ljust(width)}  {value}" for label, value in rows]
@@ -145,6 +146,12 @@ def main() -> None:
         remove(".github")
     if not answers["use_pre_commit"]:
         remove(".pre-commit-config.yaml")
+    if not answers["use_sentry"]:
+        remove(
+            "config/sentry.py",
+            "temporal_app/core/sentry.py",
+            "temporal_app/tests/test_sentry.py",
+        )
 
     write_env_file()
     # On stderr: `cruft diff > changes.patch` renders the template again and

@@ -30,7 +30,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 # between runs: TEMPLATE_TEST_CACHE, or ~/.cache/cookiecutter-django-temporal.
 CACHE_DIR = engine.CACHE_DIR
 # The answers whose project needs every package any combination needs.
-ALL_PACKAGES_ANSWERS = {"database": "postgresql"}
+ALL_PACKAGES_ANSWERS = {"database": "postgresql", "use_sentry": True}
 
 
 # The files each bake wrote, before any test ran in the project (runs add
@@ -198,6 +198,7 @@ LONGEST_FIRST = [
     "test_copier_update_applies_each_option_change",  # 25
     "test_generated_test_suite_passes[",  # 20 to 30 each
     "test_hostile_answers.py::",  # up to 25
+    "test_a_sentry_bake_reports_errors_and_refuses_a_bad_dsn",  # 15
     "test_tasks.py::",  # 17
 ]
 

@@ -47,6 +47,8 @@ SUPPORTED_COMBINATIONS = [
     {"use_docker": False, "temporal_server": "postgresql"},
     {"ci": "none", "use_pre_commit": False},
     {"python_version": "3.12", "database": "postgresql", "ci": "none"},
+    {"use_sentry": True},
+    {"use_sentry": True, "database": "postgresql"},
     RENAMED,
 ]
 # The pre-generation hook refuses nothing among the choices: options that only
@@ -146,6 +148,9 @@ def expected_option_files(answers: dict) -> dict[str, bool]:
         and answers["temporal_server"] == "postgresql",
         ".github/workflows/ci.yml": answers["ci"] == "github",
         ".pre-commit-config.yaml": answers["use_pre_commit"],
+        "config/sentry.py": answers["use_sentry"],
+        "temporal_app/core/sentry.py": answers["use_sentry"],
+        "temporal_app/tests/test_sentry.py": answers["use_sentry"],
     }
 
 
@@ -164,6 +169,7 @@ def test_files_of_chosen_options_only(project, answers):
         pytest.param("use_pre_commit", ["pre-commit"], id="pre-commit"),
         pytest.param("use_mailpit", ["Mailpit", "mailpit"], id="mailpit"),
         pytest.param("use_temporal_ui", ["temporal-ui"], id="temporal-ui"),
+        pytest.param("use_sentry", ["Sentry", "SENTRY_"], id="sentry"),
     ],
 )
 def test_docs_do_not_mention_disabled_options(project, answers, option, words):
@@ -407,6 +413,9 @@ FULL_SUITE_COMBINATIONS = [{}, {"database": "postgresql"}]
 def test_generated_test_suite_passes(
     project, answers, generated_venv, database_env, bake
 ):
+    if answers["use_sentry"]:
+        pytest.skip("its suite is the default one's plus test_sentry.py, which runs "
+                    "in test_a_sentry_bake_reports_errors_and_refuses_a_bad_dsn")  # fmt: skip
     skip_if_same_code_ran(answers, bake, with_settings_defaults=False)
     if answers["_given"] == RENAMED:
         pytest.skip("its suite runs with nasty answers (test_hostile_answers.py)")
@@ -424,6 +433,26 @@ def test_generated_test_suite_passes(
     # Exit code 5 (no test collected) fails here too.
     result = run_pytest_in(project, generated_venv, *selection, **database_env)
     assert result.returncode == 0, output(result)
+
+
+def test_a_sentry_bake_reports_errors_and_refuses_a_bad_dsn(bake, generated_venv):
+    """A use_sentry bake's suite is the default bake's plus test_sentry.py:
+    that file alone runs here (the full suites' time is spent on the
+    databases). Its settings initialise Sentry from SENTRY_DSN, and name it
+    when it is not a DSN."""
+    project = bake({"use_sentry": True})
+
+    tests = run_pytest_in(project, generated_venv, "temporal_app/tests/test_sentry.py")
+    dsn = {"SENTRY_DSN": "http://public@127.0.0.1:9/1", "SENTRY_ENVIRONMENT": "ci"}
+    check = run_in(project, generated_venv, "python", "manage.py", "check", **dsn)
+    bad = run_in(
+        project, generated_venv, "python", "manage.py", "check", SENTRY_DSN="sentry"
+    )
+
+    assert tests.returncode == 0, output(tests)
+    assert check.returncode == 0, output(check)
+    assert bad.returncode != 0
+    assert "SENTRY_DSN is not a valid Sentry DSN" in bad.stderr, output(bad)
 
 
 def test_pre_commit_passes_on_a_fresh_bake(bake, tmp_path):

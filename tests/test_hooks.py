@@ -304,6 +304,7 @@ ANSWERS = {
     "use_mailpit": True,
     "ci": "github",
     "use_pre_commit": True,
+    "use_sentry": False,
 }
 
 
@@ -323,6 +324,7 @@ def test_summary_names_every_choice(plain_output):
         "  Docker Compose  Temporal server on PostgreSQL, Temporal UI, Mailpit",
         "  CI              GitHub Actions",
         "  pre-commit      yes",
+        "  Sentry          no",
     ]
 
 

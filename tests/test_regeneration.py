@@ -54,13 +54,14 @@ SERVICES_OFF = {
     "temporal_server": "postgresql",
     "use_temporal_ui": False,
     "use_mailpit": False,
+    "use_sentry": True,
 }
 # Every option turned on and off, in four updates, for cruft and for Copier
 # alike: an update renders the project twice and merges, which takes seconds.
 # fmt: off
 UPDATES = [
-    pytest.param({}, {"use_temporal_ui": False, "use_mailpit": False, "use_pre_commit": False, "ci": "none", "database": "postgresql", "temporal_server": "postgresql"}, id="services-pre-commit-ci-off-postgresql-on"),
-    pytest.param(SERVICES_OFF, {"use_temporal_ui": True, "use_mailpit": True, "database": "sqlite", "temporal_server": "dev-server"}, id="services-on-sqlite-dev-server-on"),
+    pytest.param({}, {"use_temporal_ui": False, "use_mailpit": False, "use_pre_commit": False, "ci": "none", "database": "postgresql", "temporal_server": "postgresql", "use_sentry": True}, id="services-pre-commit-ci-off-postgresql-sentry-on"),
+    pytest.param(SERVICES_OFF, {"use_temporal_ui": True, "use_mailpit": True, "database": "sqlite", "temporal_server": "dev-server", "use_sentry": False}, id="services-on-sqlite-dev-server-on-sentry-off"),
     pytest.param({}, {"use_docker": False}, id="docker-off"),
     pytest.param(DOCKER_OFF, {"use_docker": True, "use_pre_commit": True, "ci": "github"}, id="docker-pre-commit-ci-on"),
 ]

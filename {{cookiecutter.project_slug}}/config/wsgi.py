@@ -4,6 +4,11 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from config.tracing import configure_tracing
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
+# Before the application loads its middleware: the OTEL_* variables may ask
+# for request spans.
+configure_tracing("web")
 application = get_wsgi_application()

@@ -259,6 +259,18 @@ TEMPORAL_PAYLOAD_KEY_ID = env("TEMPORAL_PAYLOAD_KEY_ID", default="")
 # (Temporal Cloud's) needs None, which browsers take over HTTPS only.
 SESSION_COOKIE_SAMESITE = env("DJANGO_SESSION_COOKIE_SAMESITE", default="Lax")
 
+{%- if cookiecutter.use_sentry %}
+
+# Sentry
+# ------------------------------------------------------------------------------
+# Errors of the web process and the worker go to the Sentry project of this
+# DSN (a secret: from the environment only); empty, Sentry is not initialised.
+# The local and production settings call config.sentry.init_sentry().
+SENTRY_DSN = env("SENTRY_DSN", default="")
+# Which deployment an event comes from (Sentry says "production" when empty).
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="")
+{%- endif %}
+
 # Logging
 # ------------------------------------------------------------------------------
 LOGGING = {

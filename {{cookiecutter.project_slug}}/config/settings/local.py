@@ -1,5 +1,7 @@
 """Settings for development on your machine (`make dev`)."""
-
+{% if cookiecutter.use_sentry %}
+from config.sentry import init_sentry
+{% endif %}
 from .base import *  # noqa: F403
 from .base import env, mailer
 
@@ -19,3 +21,8 @@ MAILERS = {
         )
     )
 }
+{%- if cookiecutter.use_sentry %}
+
+# Errors to Sentry when SENTRY_DSN is set (config/sentry.py).
+init_sentry(SENTRY_DSN, SENTRY_ENVIRONMENT)  # noqa: F405
+{%- endif %}

@@ -1,7 +1,9 @@
 """Settings for production: everything sensitive comes from the environment."""
 
 from django.core.exceptions import ImproperlyConfigured
-
+{% if cookiecutter.use_sentry %}
+from config.sentry import init_sentry
+{% endif %}
 from .base import *  # noqa: F403
 from .base import env
 
@@ -62,3 +64,8 @@ STORAGES = {
 # Logs: one JSON object per line, with the workflow and activity context that
 # Temporal's loggers attach (see config/logging.py).
 LOGGING["formatters"]["console"] = {"()": "config.logging.JsonFormatter"}  # noqa: F405
+{%- if cookiecutter.use_sentry %}
+
+# Errors to Sentry when SENTRY_DSN is set (config/sentry.py).
+init_sentry(SENTRY_DSN, SENTRY_ENVIRONMENT)  # noqa: F405
+{%- endif %}

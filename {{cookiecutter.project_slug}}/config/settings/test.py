@@ -28,6 +28,11 @@ TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = env.float(
 TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS = env.float(
     "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS", default=10
 )
+{%- if cookiecutter.use_sentry %}
+# Tests report nothing to Sentry, whatever the shell's SENTRY_DSN
+# (temporal_app/tests/test_sentry.py points it at a server of its own).
+SENTRY_DSN = ""
+{%- endif %}
 # Tests that create users start no workflow, unless they ask for it.
 TEMPORAL_START_ONBOARDING_ON_SIGNUP = env.bool(
     "TEMPORAL_START_ONBOARDING_ON_SIGNUP", default=False

@@ -6,6 +6,9 @@
 - discovery.py: the workflows and activities of every installed app.
 - worker.py: the worker and its process lifecycle.
 - interceptors.py: database connection hygiene around each activity.
+{%- if cookiecutter.use_sentry %}
+- sentry.py: failed activities reported to Sentry, once each.
+{%- endif %}
 - checks.py: system checks of the configuration.
 
 The example workflows (onboarding, batches) live beside this package, in

@@ -199,6 +199,20 @@ def check_declared_schedules(app_configs, **kwargs) -> list[Error]:
     return []
 
 
+@register("temporal")
+def check_tracing_settings(app_configs, **kwargs) -> list[Error]:
+    """OTEL_* values that tracing cannot use (config.tracing), which stop
+    the web process and the worker at startup too."""
+    from config.tracing import traces_exporters
+
+    try:
+        traces_exporters()
+    except ImproperlyConfigured as error:
+        hint = "See config/tracing.py for the OTEL_* variables it reads."
+        return [Error(str(error), hint=hint, id="temporal_app.E130")]
+    return []
+
+
 def require_valid_client_settings() -> None:
     """Raise ImproperlyConfigured naming every bad client variable or setting."""
     if errors := [error for error in client_errors() if error.is_serious()]:

@@ -39,6 +39,8 @@ from temporalio.runtime import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from config.tracing import flush_tracing, temporal_interceptors
+
 from .checks import require_valid_client_settings
 from .config import client_profile
 from .encryption import PayloadKeys, data_converter, payload_keys
@@ -96,6 +98,7 @@ def exit_now(code: int | str | None) -> NoReturn:
     if isinstance(code, str):
         print(code, file=sys.stderr)
         code = 1
+    flush_tracing()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -105,7 +108,8 @@ def exit_now(code: int | str | None) -> NoReturn:
 async def connect(*, runtime: Runtime | None = None) -> Client:
     """Connect to the Temporal service the environment configures
     (temporal_app.core.config), encrypting payloads when
-    TEMPORAL_PAYLOAD_KEYS is set (temporal_app.core.encryption).
+    TEMPORAL_PAYLOAD_KEYS is set (temporal_app.core.encryption), traced when
+    tracing is on (config.tracing).
 
     `runtime` carries the SDK's telemetry settings (the worker passes one
     that exports Prometheus metrics); the default is `sdk_runtime()`. A bad
@@ -118,6 +122,7 @@ async def connect(*, runtime: Runtime | None = None) -> Client:
         **profile.to_client_connect_config(),
         data_converter=data_converter(),
         runtime=runtime or sdk_runtime(),
+        interceptors=temporal_interceptors(),
     )
 
 

@@ -10,6 +10,13 @@ shared thread by default, so concurrent activities would wait for each other.
 for synchronous work, and closes old connections on that thread before and
 after the activity runs; a plain `def` activity runs on a thread of the
 worker's pool, and gets the same around it there.
+{%- if cookiecutter.use_sentry %}
+
+With SENTRY_DSN set, the worker also reports failed activities and
+workflow tasks to Sentry, once each (temporal_app.core.sentry).
+{%- endif %}
+
+Tracing (config.tracing) is not here: it comes with the worker's client.
 """
 
 import dataclasses
@@ -17,6 +24,9 @@ import functools
 from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+{%- if cookiecutter.use_sentry %}
+from django.conf import settings
+{%- endif %}
 from django.db import close_old_connections, connections
 from temporalio.worker import (
     ActivityInboundInterceptor,
@@ -61,3 +71,17 @@ class DjangoInterceptor(Interceptor):
         self, next: ActivityInboundInterceptor
     ) -> ActivityInboundInterceptor:
         return DjangoActivityInboundInterceptor(next)
+
+
+def worker_interceptors() -> list[Interceptor]:
+    """The interceptors every worker of the project runs with."""
+    interceptors: list[Interceptor] = [DjangoInterceptor()]
+{%- if cookiecutter.use_sentry %}
+    if settings.SENTRY_DSN:
+        from .sentry import SentryInterceptor, report_workflow_task_failures
+
+        interceptors.append(SentryInterceptor())
+        # Not an interceptor: the SDK logs workflow task failures itself.
+        report_workflow_task_failures()
+{%- endif %}
+    return interceptors

