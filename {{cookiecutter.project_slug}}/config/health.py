@@ -35,8 +35,9 @@ _lock = threading.Lock()
 _pending_check: threading.Thread | None = None
 
 
-def database_problem(timeout: float = DATABASE_TIMEOUT_SECONDS) -> str | None:
-    """Return what is wrong with the default database, or None when it answers.
+def database_problem(timeout: float) -> str | None:
+    """Return what is wrong with the default database, or None when it
+    answers within `timeout` seconds.
 
     The query runs on a thread of its own, so that the wait is bounded
     whatever the database does (a connection's own timeouts do not cover a
@@ -77,7 +78,7 @@ def database_problem(timeout: float = DATABASE_TIMEOUT_SECONDS) -> str | None:
 @transaction.non_atomic_requests
 def healthz(request: HttpRequest) -> JsonResponse:
     """Answer 200 when this process can serve, 503 naming the problem."""
-    if problem := database_problem():
+    if problem := database_problem(DATABASE_TIMEOUT_SECONDS):
         return JsonResponse({"status": "unavailable", "problem": problem}, status=503)
     return JsonResponse({"status": "ok"})
 
