@@ -8,6 +8,12 @@ instead of being re-imported inside it.
 Changing what a workflow does while runs of it are in flight needs
 `workflow.patched()`; the replay tests (tests/test_replay.py) fail when a
 change would break them.
+
+Each workflow declares its versioning behaviour (through
+temporal_app.core.versioning.declared), which applies on a versioned worker (TEMPORAL_WORKER_DEPLOYMENT_NAME and TEMPORAL_WORKER_BUILD_ID
+set; docs: the versioning guide): PINNED keeps a run on the build it started
+on, which must keep running until the run ends; AUTO_UPGRADE moves it to the
+current build on its next task, so its changes need `workflow.patched()`.
 """
 
 import asyncio
@@ -17,13 +23,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, VersioningBehavior
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
     is_cancelled_exception,
 )
-from temporalio.workflow import ActivityCancellationType
+from temporalio.workflow import (
+    ActivityCancellationType,
+    ContinueAsNewVersioningBehavior,
+)
 
 with workflow.unsafe.imports_passed_through():
     from temporal_app.activities import (
@@ -43,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         send_email_activity,
         start_missing_onboardings_activity,
     )
+    from temporal_app.core.versioning import declared
     from temporal_app.search_attributes import BATCH_ID
 
 # Transient failures (database restarts, SMTP outages) retry with backoff and
@@ -74,7 +84,12 @@ class OnboardingWorkflowInput:
     follow_up_delay_seconds: int = 24 * 60 * 60
 
 
-@workflow.defn(name="user_onboarding")
+# AUTO_UPGRADE: a run waits a day; pinned, every build would have to keep
+# workers for over a day after the next deploy. Changes go through patched().
+@workflow.defn(
+    name="user_onboarding",
+    versioning_behavior=declared(VersioningBehavior.AUTO_UPGRADE),
+)
 class UserOnboardingWorkflow:
     """Process a new user, welcome them, and follow up a day later."""
 
@@ -217,7 +232,11 @@ class BatchProcessingWorkflowInput:
     runs: int = 1
 
 
-@workflow.defn(name="batch_processing")
+# PINNED: a run (at most chunks_per_run chunks) stays on the build it started
+# on, and the next run after continue-as-new starts on the current build.
+@workflow.defn(
+    name="batch_processing", versioning_behavior=declared(VersioningBehavior.PINNED)
+)
 class BatchProcessingWorkflow:
     """Apply an action to many users: a chunk of users per activity, a
     sliding window of chunks in flight, and a fresh run (continue-as-new)
@@ -369,7 +388,10 @@ class BatchProcessingWorkflow:
         ):
             await self._wait_for_chunks()
             workflow.continue_as_new(
-                self._progress(queue, after_id=after_id, runs=self._input.runs + 1)
+                self._progress(queue, after_id=after_id, runs=self._input.runs + 1),
+                # The next run goes to the current build (a pinned run's
+                # would stay on this one).
+                initial_versioning_behavior=ContinueAsNewVersioningBehavior.AUTO_UPGRADE,
             )
 
     def _progress(
@@ -504,7 +526,10 @@ class ReconcileOnboardingInput:
     started: int = 0
 
 
-@workflow.defn(name="reconcile_onboarding")
+# PINNED, as the batch: each run is short, the next one starts on the current build.
+@workflow.defn(
+    name="reconcile_onboarding", versioning_behavior=declared(VersioningBehavior.PINNED)
+)
 class ReconcileOnboardingWorkflow:
     """Start onboarding for every user who should have it and has none, such
     as those who signed up while Temporal was unreachable. The
@@ -531,5 +556,6 @@ class ReconcileOnboardingWorkflow:
         workflow.continue_as_new(
             dataclasses.replace(
                 input, after_id=after_id, checked=checked, started=started
-            )
+            ),
+            initial_versioning_behavior=ContinueAsNewVersioningBehavior.AUTO_UPGRADE,
         )

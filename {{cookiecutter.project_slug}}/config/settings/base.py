@@ -96,6 +96,9 @@ LOGOUT_REDIRECT_URL = "home"
 # Middleware, templates and static files
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
+    # Answers GET /healthz before host validation and the HTTPS redirect
+    # (probes send an IP as the host, over plain HTTP): see config/health.py.
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -218,6 +221,19 @@ TEMPORAL_CONNECT_TIMEOUT_SECONDS = env.float(
 # host:port where the worker serves the SDK's Prometheus metrics (/metrics);
 # empty: no metrics endpoint.
 TEMPORAL_METRICS_BIND_ADDRESS = env("TEMPORAL_METRICS_BIND_ADDRESS", default="")
+# host:port where the worker answers GET /livez and /readyz for Kubernetes'
+# probes (temporal_app/core/health.py), e.g. 0.0.0.0:8081; empty: not served.
+TEMPORAL_WORKER_HEALTH_BIND_ADDRESS = env(
+    "TEMPORAL_WORKER_HEALTH_BIND_ADDRESS", default=""
+)
+# Worker versioning (docs: the versioning guide): the worker deployment this
+# worker belongs to, and the build of the code it runs (the image tag, say).
+# With both set, Temporal routes each workflow to the build that its
+# versioning behaviour (@workflow.defn(versioning_behavior=...)) says, and a
+# deploy becomes a rollout that an operator can ramp and roll back; both
+# empty: an unversioned worker, which runs whatever reaches its task queue.
+TEMPORAL_WORKER_DEPLOYMENT_NAME = env("TEMPORAL_WORKER_DEPLOYMENT_NAME", default="")
+TEMPORAL_WORKER_BUILD_ID = env("TEMPORAL_WORKER_BUILD_ID", default="")
 # Start the user_onboarding workflow when a user is created (after commit).
 TEMPORAL_START_ONBOARDING_ON_SIGNUP = env.bool(
     "TEMPORAL_START_ONBOARDING_ON_SIGNUP", default=True

@@ -39,7 +39,8 @@ SECURE_PROXY_SSL_HEADER = (
 USE_X_FORWARDED_HOST = env.bool("DJANGO_USE_X_FORWARDED_HOST", default=False)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Paths (regular expressions, without the leading slash) still served over
-# plain HTTP, e.g. a load balancer's health check: ^healthz$
+# plain HTTP. /healthz needs no entry: it is answered before the redirect
+# (config/health.py).
 SECURE_REDIRECT_EXEMPT = env.list("DJANGO_SECURE_REDIRECT_EXEMPT", default=[])
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=True)
@@ -53,7 +54,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # Static files: collected into STATIC_ROOT at build time, then compressed,
 # cached and served by WhiteNoise, right after the security middleware.
-MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")  # noqa: F405
+MIDDLEWARE.insert(  # noqa: F405
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,  # noqa: F405
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

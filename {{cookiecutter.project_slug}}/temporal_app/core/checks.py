@@ -177,6 +177,45 @@ def worker_errors() -> list[Error]:
                 10,
             )
         )
+    health = settings.TEMPORAL_WORKER_HEALTH_BIND_ADDRESS
+    if health and (problem := _address_problem(health)):
+        errors.append(
+            _error(
+                "TEMPORAL_WORKER_HEALTH_BIND_ADDRESS",
+                problem,
+                "Use e.g. 0.0.0.0:8081, or leave it empty for no health checks.",
+                120,
+            )
+        )
+    if health and health == metrics:
+        errors.append(
+            _error(
+                "TEMPORAL_WORKER_HEALTH_BIND_ADDRESS",
+                "is the same as TEMPORAL_METRICS_BIND_ADDRESS",
+                "Give the health checks and the metrics a port each.",
+                121,
+            )
+        )
+    deployment = settings.TEMPORAL_WORKER_DEPLOYMENT_NAME
+    build_id = settings.TEMPORAL_WORKER_BUILD_ID
+    if bool(deployment) != bool(build_id):
+        errors.append(
+            _error(
+                "TEMPORAL_WORKER_DEPLOYMENT_NAME and TEMPORAL_WORKER_BUILD_ID",
+                "must be set together (worker versioning) or both left empty",
+                f"One is empty: deployment name {deployment!r}, build id {build_id!r}.",
+                122,
+            )
+        )
+    if "." in deployment:
+        errors.append(
+            _error(
+                "TEMPORAL_WORKER_DEPLOYMENT_NAME",
+                f"is {deployment!r}; it must not contain a dot",
+                "Temporal writes a version as <deployment name>.<build id>.",
+                123,
+            )
+        )
     return errors
 
 

