@@ -403,13 +403,20 @@ def test_each_component_authenticates_keda_from_a_secret(
 # --- The guide -------------------------------------------------------------------
 
 
-def test_the_guide_names_only_what_the_manifests_have(bake):
-    """The guide's commands use the default answers (my-project)."""
+@pytest.mark.parametrize("document", ["guide", "README.md"])
+def test_the_docs_name_only_what_the_manifests_have(bake, document):
+    """The template's guide and the project's README; the guide's commands
+    use the default answers (my-project)."""
     project = bake(KUBERNETES)
     deploy = project / "deploy" / "kubernetes"
     resources = kustomize(deploy)
     names = {(r["kind"], r["metadata"]["name"]) for r in resources}
-    guide = GUIDE.read_text()
+    if document == "guide":
+        guide = GUIDE.read_text()
+    else:  # its Kubernetes section
+        readme = (project / document).read_text()
+        guide = readme.partition("### On Kubernetes")[2].partition("\n## ")[0]
+        assert "kubectl apply -k deploy/kubernetes" in guide
 
     # Paths that exist, or that the guide has you create and git ignores.
     ignored = (project / ".gitignore").read_text().splitlines()
@@ -438,7 +445,8 @@ def test_the_guide_names_only_what_the_manifests_have(bake):
         assert key in SECRET_NAMES
     for component in COMPONENTS:
         assert component in guide
-    assert f"--version {KEDA_VERSION}" in guide
+    if document == "guide":
+        assert f"--version {KEDA_VERSION}" in guide
 
 
 def test_the_secrets_file_example_names_the_secrets_only(bake):
