@@ -334,6 +334,12 @@ def test_summary_names_every_choice(plain_output):
     ]
 
 
+def test_summary_names_the_kubernetes_manifests(plain_output):
+    answers = {**ANSWERS, "use_kubernetes": True, "database": "postgresql"}
+
+    assert "  Kubernetes      deploy/kubernetes" in post_gen.summary(answers)
+
+
 def test_summary_without_docker_leaves_out_compose_services(plain_output):
     lines = post_gen.summary({**ANSWERS, "use_docker": False, "ci": "none"})
 
