@@ -14,8 +14,9 @@ message here instead of a traceback.
 
 Copier loads this file too (copier.yml's `_jinja_extensions`, by path through
 copier-template-extensions), where cookiecutter may not be installed. There
-it also adds the two filters copier.yml needs: `slugify`, which Copier lacks,
-and `answer_problem`, the pre-generation hook's checks of an answer.
+it also adds the filters copier.yml needs: `slugify`, which Copier lacks,
+and `answer_problem` and `combination_problem`, the pre-generation hook's
+checks of an answer.
 """
 
 import functools
@@ -25,7 +26,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from jinja2 import TemplateSyntaxError, UndefinedError
+from jinja2 import TemplateSyntaxError, UndefinedError, pass_context
 from jinja2.ext import Extension
 
 try:
@@ -105,6 +106,17 @@ def answer_problem(value: object, name: str) -> str:
     return pre_gen_hook().CHECKS[name](str(value)) or ""
 
 
+@pass_context
+def combination_problem(context, value: object, name: str) -> str:
+    """What the pre-generation hook finds wrong with an option given the
+    other answers (use_kubernetes without use_docker, say), or "".
+
+    Copier's `validator` of such a question; the context holds the answers
+    given so far, the questions before it."""
+    answers = {**context.get_all(), name: value}
+    return pre_gen_hook().COMBINATION_CHECKS[name](answers) or ""
+
+
 class QuotedExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
@@ -113,6 +125,7 @@ class QuotedExtension(Extension):
         # Cookiecutter has its own slugify (python-slugify): keep it.
         environment.filters.setdefault("slugify", slugify)
         environment.filters["answer_problem"] = answer_problem
+        environment.filters["combination_problem"] = combination_problem
         self._checking = False
 
     def preprocess(self, source, name, filename=None):

@@ -68,6 +68,7 @@ def summary(answers: dict) -> list[str]:
         ("task queue", answers["task_queue"]),
         ("namespace", answers["temporal_namespace"]),
         ("Docker Compose", compose),
+        ("Kubernetes", "deploy/kubernetes" if answers["use_kubernetes"] else "no"),
         ("CI", CI_SERVICES.get(answers["ci"], "none")),
         ("pre-commit", "yes" if answers["use_pre_commit"] else "no"),
         ("Sentry", "yes (set SENTRY_DSN)" if answers["use_sentry"] else "no"),
@@ -142,6 +143,8 @@ def main() -> None:
         remove("Dockerfile", ".dockerignore", "compose.yaml")
     if not answers["use_docker"] or answers["temporal_server"] != "postgresql":
         remove("docker")  # setup scripts of the compose Temporal server
+    if not answers["use_kubernetes"]:
+        remove("deploy")  # deploy/kubernetes: manifests and kustomization
     if answers["ci"] != "github":
         remove(".github")
     if not answers["use_pre_commit"]:

@@ -179,9 +179,38 @@ CHECKS = {
 }
 
 
-def errors(answers: dict[str, str]) -> list[str]:
+def check_use_kubernetes(answers: dict) -> str | None:
+    """The manifests run the project's image (the Dockerfile) in pods that
+    share no filesystem, so they need a database server."""
+    if not answers["use_kubernetes"]:
+        return None
+    if not answers["use_docker"]:
+        return (
+            "use_kubernetes needs use_docker: the Kubernetes manifests run the "
+            "image that the Dockerfile builds. Answer use_docker=true, or "
+            "use_kubernetes=false."
+        )
+    if answers["database"] != "postgresql":
+        return (
+            f"use_kubernetes needs database=postgresql, not {answers['database']!r}: "
+            "the web, worker and job pods share no filesystem, so they cannot "
+            "share one SQLite file. Answer database=postgresql, or "
+            "use_kubernetes=false."
+        )
+    return None
+
+
+# Options that need others, checked on all the answers. Copier's question
+# runs the same check (local_extensions.combination_problem).
+COMBINATION_CHECKS = {
+    "use_kubernetes": check_use_kubernetes,
+}
+
+
+def errors(answers: dict) -> list[str]:
     """Every problem with the answers, in the order the questions are asked."""
     found = [check(answers[name]) for name, check in CHECKS.items()]
+    found += [check(answers) for check in COMBINATION_CHECKS.values()]
     return [message for message in found if message]
 
 

@@ -49,11 +49,18 @@ SUPPORTED_COMBINATIONS = [
     {"python_version": "3.12", "database": "postgresql", "ci": "none"},
     {"use_sentry": True},
     {"use_sentry": True, "database": "postgresql"},
+    {"use_kubernetes": True, "database": "postgresql"},
+    {"use_kubernetes": True, "use_sentry": True, "database": "postgresql"},
     RENAMED,
 ]
-# The pre-generation hook refuses nothing among the choices: options that only
-# matter with Docker (temporal_server, use_temporal_ui, use_mailpit) are
-# ignored without it rather than refused. Bad text answers: tests/test_hooks.py.
+# Options that only matter with Docker (temporal_server, use_temporal_ui,
+# use_mailpit) are ignored without it rather than refused. Kubernetes is
+# refused without what it needs: the image (the Dockerfile) and a database
+# server that every pod reaches. Bad text answers: tests/test_hooks.py.
+UNSUPPORTED_COMBINATIONS = [
+    {"use_kubernetes": True},  # SQLite
+    {"use_kubernetes": True, "database": "postgresql", "use_docker": False},
+]
 
 
 def _fixture_id(answers: dict) -> str:
@@ -151,6 +158,7 @@ def expected_option_files(answers: dict) -> dict[str, bool]:
         "config/sentry.py": answers["use_sentry"],
         "temporal_app/core/sentry.py": answers["use_sentry"],
         "temporal_app/tests/test_sentry.py": answers["use_sentry"],
+        "deploy/kubernetes/kustomization.yaml": answers["use_kubernetes"],
     }
 
 
@@ -160,6 +168,15 @@ def test_files_of_chosen_options_only(project, answers):
     }
     assert present == expected_option_files(answers)
     assert not (project / "docker").exists() or answers["use_docker"]
+    assert not (project / "deploy").exists() or answers["use_kubernetes"]
+
+
+@pytest.mark.parametrize("unsupported", UNSUPPORTED_COMBINATIONS, ids=_fixture_id)
+def test_unsupported_combinations_are_refused(cookies, unsupported):
+    result = cookies.bake(extra_context=unsupported)
+
+    assert result.exit_code != 0
+    assert result.project_path is None or not result.project_path.exists()
 
 
 @pytest.mark.parametrize(
@@ -170,6 +187,7 @@ def test_files_of_chosen_options_only(project, answers):
         pytest.param("use_mailpit", ["Mailpit", "mailpit"], id="mailpit"),
         pytest.param("use_temporal_ui", ["temporal-ui"], id="temporal-ui"),
         pytest.param("use_sentry", ["Sentry", "SENTRY_"], id="sentry"),
+        pytest.param("use_kubernetes", ["kubectl", "deploy/kubernetes"], id="k8s"),
     ],
 )
 def test_docs_do_not_mention_disabled_options(project, answers, option, words):
@@ -327,7 +345,7 @@ def test_ci_workflow_validates(project, answers):
 # --- Django and the generated test suite ----------------------------------------
 
 # What Django's commands and the generated suite never read: documentation,
-# Docker and CI files, .env (it is .env.example with random secrets added),
+# Docker, Kubernetes and CI files, .env (it is .env.example with random secrets added),
 # and of pyproject.toml all but pytest's table (the packages come from the
 # shared virtualenv, on the template's Python). Combinations whose projects
 # are byte for byte the same in everything else run the same code, so those
@@ -336,7 +354,7 @@ NOT_READ = {
     ".env", ".dockerignore", ".gitignore", ".pre-commit-config.yaml",
     "compose.yaml", "Dockerfile", "Makefile", "Procfile.dev",
 }  # fmt: skip
-NOT_READ_DIRS = {".github", "docker"}
+NOT_READ_DIRS = {".github", "docker", "deploy"}
 
 
 def code_digest(project: Path, *, with_settings_defaults: bool) -> str:

@@ -97,6 +97,9 @@ INVALID_ANSWERS = [
     # leaves, which cruft would render again on every update.
     pytest.param({"description": "{% raw %}{{ x }}{% endraw %}"}, ["description", "Jinja template syntax", "cruft update"], id="description-jinja"),
     pytest.param({"author_name": "{% raw %}{# x #}{% endraw %}"}, ["author_name", "Jinja template syntax"], id="author-jinja-comment"),
+    # Options that need others (UNSUPPORTED_COMBINATIONS of test_generation.py).
+    pytest.param({"use_kubernetes": True, "database": "postgresql", "use_docker": False}, ["use_kubernetes needs use_docker", "Dockerfile"], id="kubernetes-without-docker"),
+    pytest.param({"use_kubernetes": True}, ["use_kubernetes needs database=postgresql, not 'sqlite'", "SQLite"], id="kubernetes-with-sqlite"),
 ]
 # fmt: on
 
@@ -124,6 +127,9 @@ def test_invalid_answers_are_explained(answers, words):
         "task_queue": "my-project-tasks",
         "temporal_namespace": "default",
         "timezone": "UTC",
+        "database": "sqlite",
+        "use_docker": True,
+        "use_kubernetes": False,
     }
     if "project_name" in answers and "project_slug" not in answers:
         answers = {**answers, "project_slug": answers["project_name"]}
@@ -302,6 +308,7 @@ ANSWERS = {
     "temporal_server": "dev-server",
     "use_temporal_ui": True,
     "use_mailpit": True,
+    "use_kubernetes": False,
     "ci": "github",
     "use_pre_commit": True,
     "use_sentry": False,
@@ -322,10 +329,17 @@ def test_summary_names_every_choice(plain_output):
         "  task queue      my-project-tasks",
         "  namespace       default",
         "  Docker Compose  Temporal server on PostgreSQL, Temporal UI, Mailpit",
+        "  Kubernetes      no",
         "  CI              GitHub Actions",
         "  pre-commit      yes",
         "  Sentry          no",
     ]
+
+
+def test_summary_names_the_kubernetes_manifests(plain_output):
+    answers = {**ANSWERS, "use_kubernetes": True, "database": "postgresql"}
+
+    assert "  Kubernetes      deploy/kubernetes" in post_gen.summary(answers)
 
 
 def test_summary_without_docker_leaves_out_compose_services(plain_output):

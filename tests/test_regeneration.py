@@ -55,13 +55,14 @@ SERVICES_OFF = {
     "use_temporal_ui": False,
     "use_mailpit": False,
     "use_sentry": True,
+    "use_kubernetes": True,
 }
 # Every option turned on and off, in four updates, for cruft and for Copier
 # alike: an update renders the project twice and merges, which takes seconds.
 # fmt: off
 UPDATES = [
-    pytest.param({}, {"use_temporal_ui": False, "use_mailpit": False, "use_pre_commit": False, "ci": "none", "database": "postgresql", "temporal_server": "postgresql", "use_sentry": True}, id="services-pre-commit-ci-off-postgresql-sentry-on"),
-    pytest.param(SERVICES_OFF, {"use_temporal_ui": True, "use_mailpit": True, "database": "sqlite", "temporal_server": "dev-server", "use_sentry": False}, id="services-on-sqlite-dev-server-on-sentry-off"),
+    pytest.param({}, {"use_temporal_ui": False, "use_mailpit": False, "use_pre_commit": False, "ci": "none", "database": "postgresql", "temporal_server": "postgresql", "use_sentry": True, "use_kubernetes": True}, id="services-pre-commit-ci-off-postgresql-sentry-kubernetes-on"),
+    pytest.param(SERVICES_OFF, {"use_temporal_ui": True, "use_mailpit": True, "database": "sqlite", "temporal_server": "dev-server", "use_sentry": False, "use_kubernetes": False}, id="services-on-sqlite-dev-server-on-sentry-kubernetes-off"),
     pytest.param({}, {"use_docker": False}, id="docker-off"),
     pytest.param(DOCKER_OFF, {"use_docker": True, "use_pre_commit": True, "ci": "github"}, id="docker-pre-commit-ci-on"),
 ]
@@ -398,6 +399,8 @@ def as_copier_question(name: str, value, prompt) -> dict:
         question["default"] = value.replace("cookiecutter.", "")
     if name in local_extensions.pre_gen_hook().CHECKS:
         question["validator"] = f"{{{{ {name}|answer_problem('{name}') }}}}"
+    if name in local_extensions.pre_gen_hook().COMBINATION_CHECKS:
+        question["validator"] = f"{{{{ {name}|combination_problem('{name}') }}}}"
     return question
 
 
@@ -480,6 +483,7 @@ BAD_ANSWERS = [
     pytest.param({"project_slug": "class"}, "project_slug", "project_slug 'class' is a Python keyword", id="keyword-slug"),
     pytest.param({"project_name": "!!!"}, "project_slug", "project_slug is empty", id="name-without-letters"),
     pytest.param({"task_queue": "my tasks"}, "task_queue", "task_queue 'my tasks' is not a valid", id="queue-with-a-space"),
+    pytest.param({"use_kubernetes": True, "database": "postgresql", "use_docker": False}, "use_kubernetes", "use_kubernetes needs use_docker", id="kubernetes-without-docker"),
 ]  # fmt: skip
 
 

@@ -198,12 +198,15 @@ def worker_errors() -> list[Error]:
         )
     deployment = settings.TEMPORAL_WORKER_DEPLOYMENT_NAME
     build_id = settings.TEMPORAL_WORKER_BUILD_ID
-    if bool(deployment) != bool(build_id):
+    # The deployment name turns versioning on; a build id alone is allowed
+    # (Kubernetes sets it from the image tag whether versioning is on or not).
+    if deployment and not build_id:
         errors.append(
             _error(
-                "TEMPORAL_WORKER_DEPLOYMENT_NAME and TEMPORAL_WORKER_BUILD_ID",
-                "must be set together (worker versioning) or both left empty",
-                f"One is empty: deployment name {deployment!r}, build id {build_id!r}.",
+                "TEMPORAL_WORKER_BUILD_ID",
+                "is empty, but TEMPORAL_WORKER_DEPLOYMENT_NAME is set",
+                f"A worker of deployment {deployment!r} needs the id of its build "
+                "(the image tag, say); empty both to run unversioned.",
                 122,
             )
         )

@@ -18,6 +18,8 @@ from temporal_app.core.checks import (
     require_valid_client_settings,
 )
 from temporal_app.core.client import connect
+from temporal_app.core.config import WorkerSettings
+from temporal_app.core.worker import deployment_config
 
 
 @pytest.fixture
@@ -33,6 +35,14 @@ def environment(monkeypatch, pem_files):
 
 def test_the_project_settings_pass():
     assert check_temporal_settings(None) == []
+
+
+def test_a_build_id_alone_passes_and_leaves_the_worker_unversioned():
+    """Kubernetes sets the build id from the image tag; the deployment name
+    turns versioning on."""
+    with override_settings(TEMPORAL_WORKER_BUILD_ID="v1"):
+        assert check_temporal_settings(None) == []
+        assert deployment_config(WorkerSettings.from_settings()) is None
 
 
 def test_mutual_tls_files_pass(environment):
@@ -83,8 +93,7 @@ BAD_SETTINGS = [
     pytest.param({"TEMPORAL_METRICS_BIND_ADDRESS": "9000"}, "E010", "TEMPORAL_METRICS_BIND_ADDRESS is '9000'; expected host:port", id="metrics-without-host"),
     pytest.param({"TEMPORAL_WORKER_HEALTH_BIND_ADDRESS": "8081"}, "E120", "TEMPORAL_WORKER_HEALTH_BIND_ADDRESS is '8081'; expected host:port", id="health-without-host"),
     pytest.param({"TEMPORAL_WORKER_HEALTH_BIND_ADDRESS": "0.0.0.0:9000", "TEMPORAL_METRICS_BIND_ADDRESS": "0.0.0.0:9000"}, "E121", "TEMPORAL_WORKER_HEALTH_BIND_ADDRESS is the same as TEMPORAL_METRICS_BIND_ADDRESS", id="health-on-metrics-port"),
-    pytest.param({"TEMPORAL_WORKER_DEPLOYMENT_NAME": "my-project"}, "E122", "TEMPORAL_WORKER_DEPLOYMENT_NAME and TEMPORAL_WORKER_BUILD_ID must be set together", id="deployment-without-build-id"),
-    pytest.param({"TEMPORAL_WORKER_BUILD_ID": "v1"}, "E122", "TEMPORAL_WORKER_DEPLOYMENT_NAME and TEMPORAL_WORKER_BUILD_ID must be set together", id="build-id-without-deployment"),
+    pytest.param({"TEMPORAL_WORKER_DEPLOYMENT_NAME": "my-project"}, "E122", "TEMPORAL_WORKER_BUILD_ID is empty, but TEMPORAL_WORKER_DEPLOYMENT_NAME is set", id="deployment-without-build-id"),
     pytest.param({"TEMPORAL_WORKER_DEPLOYMENT_NAME": "my.project", "TEMPORAL_WORKER_BUILD_ID": "v1"}, "E123", "TEMPORAL_WORKER_DEPLOYMENT_NAME is 'my.project'; it must not contain a dot", id="deployment-with-dot"),
     pytest.param({"TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS": 0}, "E013", "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS must be positive", id="client-connect-timeout-zero"),
     pytest.param({"TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS": -0.5}, "E014", "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS must be positive", id="client-rpc-timeout-negative"),
