@@ -18,6 +18,9 @@ in a process of the project's virtualenv (measure.py):
   workflow to its result (creating the users is not timed); beside each, its
   floor: the same activities called directly, one after another, in one
   process without Temporal, which is the database's share of the work;
+- the last batch by selection again (of the million, or of 100,000 with
+  `--large 0`), with three workers: two more processes of the same command
+  on the same task queue (`--workers`);
 - user_onboarding starts per second from sync code (`start_onboarding()`),
   beside those of one raw client, their floor;
 - Django's `enqueue()` of a `@task` per second from sync code, beside
@@ -99,6 +102,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="users of the large batch by selection; 0: none (default: %(default)s)",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=3,
+        help="workers of the last batch by selection, run again after it; "
+        "1: not again (default: %(default)s)",
+    )
+    parser.add_argument(
         "--only", choices=["batches", "starts"], help="measure only these rows"
     )
     workflow = parser.add_argument_group(
@@ -109,6 +119,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.users < 1 or 0 < args.large < args.users:
         parser.error("--users must be at least 1, and --large 0 or at least --users")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     if args.database_url and not args.database_url.startswith("postgres"):
         parser.error("--database-url: a postgres:// URL (SQLite is the default)")
     return args
@@ -156,10 +168,22 @@ class Bench:
                 baked.temporal_dev_server(self.venv, self.port, "--headless"),
             )
             self._wait_for_server()
-            self._start("worker", [self.python, "manage.py", "run_temporal_worker"])
+            self._start_worker("worker")
             yield
         finally:
             baked.stop(self.processes.values())
+
+    @contextlib.contextmanager
+    def workers(self, count: int) -> Iterator[None]:
+        """`count` workers on the task queue: the first one and more of the
+        same command, stopped on the way out."""
+        more = [f"worker {number}" for number in range(2, count + 1)]
+        try:
+            for name in more:
+                self._start_worker(name)
+            yield
+        finally:
+            baked.stop([self.processes.pop(name) for name in more])
 
     def measure(self, what: str, *args: str, **env: str) -> dict:
         """Run measure.py in the project; return the figures it wrote. It is
@@ -197,6 +221,9 @@ class Bench:
             command, log=log, cwd=self.project, env=self.env
         )
 
+    def _start_worker(self, name: str) -> None:
+        self._start(name, [self.python, "manage.py", "run_temporal_worker"])
+
     def _check_running(self) -> None:
         for name, process in self.processes.items():
             if process.poll() is not None:
@@ -224,17 +251,30 @@ def tail(log: Path) -> str:
     return log.read_text(errors="replace")[-4000:]
 
 
-def batch_row(bench: Bench, by: str, settings: list[str]) -> Row:
-    """batch_processing over every user of the database, and its floor."""
-    batch = bench.measure("batch", "--by", by, *settings)
-    floor = bench.measure("direct", "--by", by, *settings)
+def batch_row(
+    bench: Bench,
+    by: str,
+    settings: list[str],
+    workers: int = 1,
+    floor: Row | None = None,
+) -> Row:
+    """batch_processing over every user of the database on `workers`
+    workers, and its floor (that of `floor`, a row of the same work)."""
+    with bench.workers(workers):
+        batch = bench.measure("batch", "--by", by, f"--workers={workers}", *settings)
+    if floor is None:
+        direct = bench.measure("direct", "--by", by, *settings)
+        floor_seconds = direct["seconds"]
+        floor_rate = direct["count"] / direct["seconds"]
+    else:
+        floor_seconds, floor_rate = floor.floor_seconds, floor.floor_rate
     return Row(
-        work=f"batch by {by}",
+        work=f"batch by {by}" + (f", {workers} workers" if workers > 1 else ""),
         count=batch["count"],
         seconds=batch["seconds"],
         rate=batch["count"] / batch["seconds"],
-        floor_seconds=floor["seconds"],
-        floor_rate=floor["count"] / floor["seconds"],
+        floor_seconds=floor_seconds,
+        floor_rate=floor_rate,
         runs=batch["runs"],
         history=batch["history"],
     )
@@ -251,13 +291,17 @@ def measure_all(bench: Bench, args: argparse.Namespace) -> tuple[str, list[Row]]
     setup = bench.measure("prepare", "--users", str(users), *settings)["setup"]
     rows = []
     if args.only != "starts":
-        rows += [
-            batch_row(bench, "ids", settings),
-            batch_row(bench, "selection", settings),
-        ]
+        rows.append(batch_row(bench, "ids", settings))
+        rows.append(selection := batch_row(bench, "selection", settings))
         if args.large:
             bench.measure("prepare", "--users", str(args.large))
-            rows.append(batch_row(bench, "selection", settings))
+            rows.append(selection := batch_row(bench, "selection", settings))
+        if args.workers > 1:
+            # The last batch again, beside the same floor: only the workers
+            # differ (the longer batch, when there is one: the steadier figure).
+            rows.append(
+                batch_row(bench, "selection", settings, args.workers, floor=selection)
+            )
     if args.only != "batches":
         # On a task queue of their own, which no worker polls.
         starts = bench.measure("starts", TEMPORAL_TASK_QUEUE="bench-starts")
@@ -275,7 +319,9 @@ def measure_all(bench: Bench, args: argparse.Namespace) -> tuple[str, list[Row]]
 
 FOOTNOTE = """
 n: a batch's users, workflows started, or tasks enqueued; per s: n / time
-(for starts and enqueues, the median of the rounds' rates). floor: the same
+(for starts and enqueues, the median of the rounds' rates). A batch runs
+on one worker unless its line says more (processes of the same command on
+one task queue, on this machine). floor: the same
 work without what is measured above it: a batch's activities called one
 after another in one process, without Temporal (the database's share); for
 start_onboarding(), one raw client's starts; for enqueue(),

@@ -31,6 +31,8 @@ from types import SimpleNamespace
 
 # Users per bulk_create while preparing the database.
 CREATE_BATCH = 10_000
+# How long a batch waits for its workers to poll (they start on a loaded machine).
+WORKERS_TIMEOUT = 120
 WORKFLOW_SETTINGS = ("chunk_size", "max_concurrent_chunks", "chunks_per_run")
 
 
@@ -40,6 +42,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--result", type=Path, required=True, help="a JSON file")
     parser.add_argument("--users", type=int, help="prepare: users in the database")
     parser.add_argument("--by", choices=["ids", "selection"], help="batch, direct")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="batch: workers to wait for"
+    )
     parser.add_argument("--rounds", type=int, default=6, help="starts")
     parser.add_argument("--starts", type=int, default=200, help="starts per round")
     for name in WORKFLOW_SETTINGS:
@@ -133,7 +138,8 @@ async def batch(args: argparse.Namespace, ids: list[int]) -> dict:
 
     client = await connect()
     task_queue = os.environ["TEMPORAL_TASK_QUEUE"]
-    name = f"bench-{args.by}-{len(ids)}"
+    await wait_for_workers(client, task_queue, args.workers)
+    name = f"bench-{args.by}-{len(ids)}-{args.workers}"
     # Not timed: the worker is polling and has loaded the workflow code.
     await client.execute_workflow(
         BatchProcessingWorkflow.run,
@@ -158,6 +164,31 @@ async def batch(args: argparse.Namespace, ids: list[int]) -> dict:
         "runs": result["runs"],
         "history": await largest_history(client, name, result["runs"]),
     }
+
+
+async def wait_for_workers(client, task_queue: str, count: int) -> None:
+    """Wait until `count` workers poll the task queue for activities (the
+    server lists a worker once it has polled)."""
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    )
+    deadline = time.monotonic() + WORKERS_TIMEOUT
+    while True:
+        response = await client.workflow_service.describe_task_queue(request)
+        if len(response.pollers) >= count:
+            return
+        if time.monotonic() > deadline:
+            sys.exit(
+                f"error: {len(response.pollers)} workers poll {task_queue!r} "
+                f"after {WORKERS_TIMEOUT} s, not {count}"
+            )
+        await asyncio.sleep(0.2)
 
 
 async def largest_history(client, workflow_id: str, runs: int) -> int:

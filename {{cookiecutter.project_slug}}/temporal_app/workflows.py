@@ -224,6 +224,12 @@ class BatchProcessingWorkflowInput:
     # stays far below Temporal's limits (a warning at 10,240 events; each
     # chunk adds about six).
     chunks_per_run: int = 100
+    # How long a chunk may go without a heartbeat before Temporal gives it to
+    # another worker: how soon the chunks of a worker that died (killed, out
+    # of memory, its machine gone) are retried. A chunk heartbeats after each
+    # bulk update, and on SQLite an update may wait up to the database's busy
+    # timeout (20 s) behind another writer, hence the margin of the default.
+    heartbeat_timeout_seconds: float = 30
     # Progress carried from run to run by continue-as-new.
     after_id: int = 0
     processed: int = 0
@@ -407,6 +413,7 @@ class BatchProcessingWorkflow:
             chunk_size=self._input.chunk_size,
             max_concurrent_chunks=self._input.max_concurrent_chunks,
             chunks_per_run=self._input.chunks_per_run,
+            heartbeat_timeout_seconds=self._input.heartbeat_timeout_seconds,
             # Ids fetched or planned but not yet started are found again.
             after_id=after_id if selection else 0,
             processed=self._processed,
@@ -488,7 +495,7 @@ class BatchProcessingWorkflow:
             schedule_to_close_timeout=DATABASE_DEADLINE,
             # The chunk learns of a cancellation from its next heartbeat;
             # a cancelled batch waits until its chunks have stopped.
-            heartbeat_timeout=timedelta(seconds=30),
+            heartbeat_timeout=timedelta(seconds=self._input.heartbeat_timeout_seconds),
             cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             retry_policy=DATABASE_RETRY,
         )

@@ -437,6 +437,41 @@ async def test_a_selection_goes_in_ranges_of_ids_that_no_id_list_follows(
     assert sorted(ranges) == [(0, 25_000), (25_000, 50_000), (50_000, 60_000)]
 
 
+async def test_every_run_of_a_batch_gives_its_chunks_the_batchs_heartbeat_timeout(
+    time_skipping_env, task_queue
+):
+    """How soon a dead worker's chunk goes to another worker is the batch's
+    to say, in every run (continue-as-new carries it)."""
+    timeouts = []
+
+    @activity.defn(name="plan_user_ranges_activity")
+    async def plan_ranges(payload: UserRangesPayload) -> list[dict]:
+        ends = range(payload.after_id + payload.size, 601, payload.size)
+        return [
+            {"after_id": end - payload.size, "last_id": end, "size": payload.size}
+            for end in ends
+        ]
+
+    @activity.defn(name="process_user_range_activity")
+    async def process_range(payload: UserRangePayload) -> dict:
+        timeouts.append(activity.info().heartbeat_timeout)
+        return {"processed": payload.last_id - payload.after_id}
+
+    client = time_skipping_env.client
+    async with create_worker(
+        client, task_queue=task_queue, activities=[plan_ranges, process_range]
+    ):
+        result = await client.execute_workflow(
+            BatchProcessingWorkflow.run,
+            batch_input(selection="all", chunks_per_run=2, heartbeat_timeout_seconds=7),
+            id=f"batch-heartbeat-timeout-{task_queue}",
+            task_queue=task_queue,
+        )
+
+    assert (result["processed"], result["runs"]) == (600, 3)
+    assert timeouts == [timedelta(seconds=7)] * 6
+
+
 async def test_a_range_that_fails_for_good_lists_its_users_as_failed(
     time_skipping_env, task_queue, users
 ):
