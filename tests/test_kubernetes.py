@@ -142,6 +142,25 @@ def test_every_resource_validates_against_the_kubernetes_schemas(rendered):
             "PodDisruptionBudget"} <= kinds  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "answers",
+    [a for a in SUPPORTED_COMBINATIONS if a.get("use_kubernetes")],
+    ids=lambda answers: "-".join(f"{k}={v}" for k, v in answers.items()),
+)
+def test_every_supported_kubernetes_combination_validates(bake, answers):
+    """Each combination that use_kubernetes joins renders and validates
+    (Kubernetes schemas and KEDA CRDs), not only the renamed one above."""
+    resources = kustomize(bake(answers) / "deploy" / "kubernetes")
+    for resource in resources:
+        if resource["apiVersion"].startswith("keda.sh/"):
+            keda_validator(resource["kind"], resource["apiVersion"]).validate(resource)
+        else:
+            kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
+    assert {("Deployment", "worker"), ("ScaledObject", "worker")} <= {
+        (r["kind"], r["metadata"]["name"]) for r in resources
+    }
+
+
 def test_a_misspelt_field_fails_the_schema_validation(deploy):
     web = find(kustomize(deploy), "Deployment", "web")
     container(web)["readinesProbe"] = container(web).pop("readinessProbe")
