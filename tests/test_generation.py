@@ -394,12 +394,17 @@ def skip_if_same_code_ran(answers, bake, *, with_settings_defaults: bool) -> Non
 
 # Several manage.py command lines in one process, one after another, as each
 # would run alone (each start of Django costs seconds, and the suite's time
-# is counted): stops at the first that fails.
+# is counted): manage.py ends with sys.exit(), so each exit is caught, and
+# the first that fails ends the process with its code.
 MANAGE_PY_IN_TURN = """
 import runpy, sys
 for argv in sys.argv[1].split(";"):
     sys.argv = ["manage.py", *argv.split()]
-    runpy.run_path("manage.py", run_name="__main__")
+    try:
+        runpy.run_path("manage.py", run_name="__main__")
+    except SystemExit as exit:
+        if exit.code:
+            raise
 """
 
 
