@@ -449,7 +449,8 @@ def test_django_management_command(
 # processes: starts, schedules, outages, a worker killed, a server
 # restarted...) run once per database; the other answers leave the code they
 # exercise unchanged, so there the rest of the suite runs. On PostgreSQL, the
-# second database, only the tests that use a database run
+# second database, only the tests that use a database run, less those that
+# use it only on the way to what they test
 # (tests/pytest_plugins/database_tests_only.py).
 FULL_SUITE_COMBINATIONS = [{}, {"database": "postgresql"}]
 
