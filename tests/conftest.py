@@ -30,7 +30,11 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 # between runs: TEMPLATE_TEST_CACHE, or ~/.cache/cookiecutter-django-temporal.
 CACHE_DIR = engine.CACHE_DIR
 # The answers whose project needs every package any combination needs.
-ALL_PACKAGES_ANSWERS = {"database": "postgresql", "use_sentry": True}
+ALL_PACKAGES_ANSWERS = {
+    "use_kubernetes": True,
+    "use_sentry": True,
+    "database": "postgresql",
+}
 
 
 # The files each bake wrote, before any test ran in the project (runs add

@@ -48,8 +48,9 @@ SUPPORTED_COMBINATIONS = [
     {"ci": "none", "use_pre_commit": False},
     {"python_version": "3.12", "database": "postgresql", "ci": "none"},
     {"use_sentry": True},
-    {"use_sentry": True, "database": "postgresql"},
     {"use_kubernetes": True, "database": "postgresql"},
+    # Sentry on PostgreSQL too (its checks run here), and in the Kubernetes
+    # Secret and ConfigMap.
     {"use_kubernetes": True, "use_sentry": True, "database": "postgresql"},
     RENAMED,
 ]
