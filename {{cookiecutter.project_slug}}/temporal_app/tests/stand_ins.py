@@ -1,11 +1,15 @@
 """Stand-ins of the onboarding's activities, registered under their names:
 a worker with them runs user_onboarding without a database row to process
-or an email to send (temporalio/samples-python tests this way)."""
+or an email to send (temporalio/samples-python tests this way). And an
+incompatible change of user_onboarding, for the replay tests."""
 
-from temporalio import activity
+from datetime import timedelta
+
+from temporalio import activity, workflow
 
 from temporal_app.activities import EmailPayload, UserProcessingPayload
 from temporal_app.core.worker import create_worker
+from temporal_app.workflows import OnboardingWorkflowInput
 
 
 @activity.defn(name="process_user_activity")
@@ -23,3 +27,16 @@ def onboarding_worker(client, task_queue: str):
     return create_worker(
         client, task_queue=task_queue, activities=[process_user, send_email]
     )
+
+
+@workflow.defn(name="user_onboarding", sandboxed=False)
+class OnboardingWithoutTheWelcomeEmail:
+    """A change that breaks running workflows: the welcome email is gone."""
+
+    @workflow.run
+    async def run(self, input: OnboardingWorkflowInput) -> dict:
+        await workflow.execute_activity(
+            "process_user_activity", input, start_to_close_timeout=timedelta(seconds=30)
+        )
+        await workflow.sleep(timedelta(seconds=input.follow_up_delay_seconds))
+        return {"status": "completed"}

@@ -8,7 +8,6 @@ After an intended, compatible change, record the histories again with
 
 import asyncio
 import json
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -36,6 +35,8 @@ from temporal_app.workflows import (
     OnboardingWorkflowInput,
     UserOnboardingWorkflow,
 )
+
+from .stand_ins import OnboardingWithoutTheWelcomeEmail
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -177,19 +178,6 @@ async def record(client: Client, name: str, path: Path) -> None:
         await handle.result()
         history = await first_run.fetch_history()
     path.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
-
-
-@workflow.defn(name="user_onboarding", sandboxed=False)
-class OnboardingWithoutTheWelcomeEmail:
-    """A change that breaks running workflows: the welcome email is gone."""
-
-    @workflow.run
-    async def run(self, input: OnboardingWorkflowInput) -> dict:
-        await workflow.execute_activity(
-            "process_user_activity", input, start_to_close_timeout=timedelta(seconds=30)
-        )
-        await workflow.sleep(timedelta(seconds=input.follow_up_delay_seconds))
-        return {"status": "completed"}
 
 
 async def test_a_non_deterministic_change_fails_replay():

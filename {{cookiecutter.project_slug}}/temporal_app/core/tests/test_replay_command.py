@@ -9,25 +9,16 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from temporalio import workflow
 from temporalio.worker import Worker
 
-from temporal_app.tests.stand_ins import onboarding_worker, process_user
+from temporal_app.tests.stand_ins import (
+    OnboardingWithoutTheWelcomeEmail,
+    onboarding_worker,
+    process_user,
+)
 from temporal_app.workflows import OnboardingWorkflowInput
 
 pytestmark = pytest.mark.integration
-
-
-@workflow.defn(name="user_onboarding", sandboxed=False)
-class OnboardingWithoutTheWelcomeEmail:
-    """An incompatible change: the welcome email is gone."""
-
-    @workflow.run
-    async def run(self, input: OnboardingWorkflowInput) -> dict:
-        await workflow.execute_activity(
-            "process_user_activity", input, start_to_close_timeout=timedelta(seconds=30)
-        )
-        return {"status": "completed"}
 
 
 async def run_onboarding(client, worker, task_queue: str) -> str:
