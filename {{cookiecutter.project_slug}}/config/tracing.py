@@ -31,6 +31,7 @@ A value it cannot use stops the process at startup, naming the variable
 
 import importlib.util
 import os
+import threading
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -38,6 +39,10 @@ DEFAULT_SERVICE_PREFIX = "{{ cookiecutter.project_slug|replace('_', '-') }}"
 EXPORTERS = ("otlp", "console")
 PROTOCOLS = ("http/protobuf", "grpc")
 GRPC_EXPORTER_PACKAGE = "opentelemetry-exporter-otlp-proto-grpc"
+
+# How long a process that ends may wait for its last spans to be exported:
+# an unreachable collector must not hold up a worker's exit after SIGTERM.
+FLUSH_TIMEOUT_SECONDS = 5.0
 
 # This process's tracer provider, once configure_tracing() made one.
 _provider = None
@@ -177,7 +182,16 @@ def temporal_interceptors() -> list:
 
 
 def flush_tracing() -> None:
-    """Export the spans still buffered (a process that ends with os._exit
-    skips the provider's own exit handler)."""
+    """Export the spans still buffered, for FLUSH_TIMEOUT_SECONDS at most (a
+    process that ends with os._exit skips the provider's own exit handler).
+
+    The SDK's force_flush() exports on the calling thread and waits for the
+    exporter's own timeout (OTEL_EXPORTER_OTLP_TIMEOUT), whatever timeout it
+    is given: so it runs on a daemon thread, which the exit leaves behind.
+    """
     if _provider is not None:
-        _provider.shutdown()
+        flushing = threading.Thread(
+            target=_provider.force_flush, name="flush-spans", daemon=True
+        )
+        flushing.start()
+        flushing.join(FLUSH_TIMEOUT_SECONDS)

@@ -200,6 +200,25 @@ def test_the_web_process_loads_no_opentelemetry_until_an_otel_variable_asks():
     assert '"service.name": "shop"' in printed
 
 
+def test_a_collector_that_never_answers_does_not_hold_up_the_exit(black_hole):
+    """exit_now() (the worker's end after SIGTERM) flushes the last spans for
+    a bounded time: with an export timeout of two minutes, the process still
+    ends before python()'s timeout."""
+    result = python(
+        "from config.tracing import configure_tracing\n"
+        "provider = configure_tracing('worker')\n"
+        "with provider.get_tracer('test').start_as_current_span('last'):\n"
+        "    pass\n"
+        "from temporal_app.core.client import exit_now\n"
+        "exit_now(0)",
+        OTEL_TRACES_EXPORTER="otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://{black_hole}",
+        OTEL_EXPORTER_OTLP_TIMEOUT="120",
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
 def test_without_otel_variables_clients_get_no_tracing_interceptor():
     assert tracing.traces_exporters() == []
     assert tracing.configure_tracing("web") is None
