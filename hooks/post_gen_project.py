@@ -150,11 +150,7 @@ def main() -> None:
     if not answers["use_pre_commit"]:
         remove(".pre-commit-config.yaml")
     if not answers["use_sentry"]:
-        remove(
-            "config/sentry.py",
-            "temporal_app/core/sentry.py",
-            "temporal_app/tests/test_sentry.py",
-        )
+        remove("config/sentry.py", "temporal_app/tests/test_sentry.py")
 
     write_env_file()
     # On stderr: `cruft diff > changes.patch` renders the template again and

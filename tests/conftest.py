@@ -67,6 +67,20 @@ def bake(cookies_session):
     return bake
 
 
+# The integration package's tests live in the template repository; they run
+# in a baked project, copied into its package.
+PACKAGE_TESTS = TEMPLATE_DIR / "package" / "tests"
+PACKAGE_TESTS_IN_PROJECT = "django_temporal_bridge/tests"
+
+
+def with_package_tests(project: Path, tmp_path: Path) -> Path:
+    """A copy of the baked `project` with the package's tests in its package."""
+    copy = tmp_path / project.name
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(PACKAGE_TESTS, copy / PACKAGE_TESTS_IN_PROJECT)
+    return copy
+
+
 def project_requirements(project: Path) -> list[str]:
     """Runtime and dev requirements of a generated project."""
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())

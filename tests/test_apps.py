@@ -55,7 +55,7 @@ from datetime import timedelta
 
 import pytest
 
-from temporal_app.core.testing import Worker
+from django_temporal_bridge.testing import Worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

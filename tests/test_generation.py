@@ -17,12 +17,14 @@ import pytest
 import yaml
 from conftest import (
     BAKED_FILES,
+    PACKAGE_TESTS_IN_PROJECT,
     CACHE_DIR,
     TEMPLATE_DIR,
     output,
     postgres_bindir,
     run_in,
     run_pytest_in,
+    with_package_tests,
 )
 
 # Every value of every variable, and the pairs that interact:
@@ -457,7 +459,7 @@ FULL_SUITE_COMBINATIONS = [{}, {"database": "postgresql"}]
 
 
 def test_generated_test_suite_passes(
-    project, answers, generated_venv, database_env, bake
+    project, answers, generated_venv, database_env, bake, tmp_path
 ):
     if answers["use_sentry"]:
         pytest.skip("its suite is the default one's plus test_sentry.py, which runs "
@@ -465,15 +467,15 @@ def test_generated_test_suite_passes(
     skip_if_same_code_ran(answers, bake, with_settings_defaults=False)
     if answers["_given"] == RENAMED:
         pytest.skip("its suite runs with nasty answers (test_hostile_answers.py)")
-    selection = (
-        []
-        if answers["_given"] in FULL_SUITE_COMBINATIONS
-        else ["-m", "not integration"]
-    )
+    selection = ["-m", "not integration"]
+    if answers["_given"] in FULL_SUITE_COMBINATIONS:
+        # The package's own tests (package/tests) run with the full suites,
+        # once per database, in a copy of the project.
+        project, selection = with_package_tests(project, tmp_path), []
     if answers["_given"] == {}:
         # Several workers on one queue: on PostgreSQL only, the database that
         # workers on several machines share (it takes a minute under load).
-        selection += ["--deselect", "temporal_app/tests/test_many_workers.py"]
+        selection += ["--deselect", f"{PACKAGE_TESTS_IN_PROJECT}/test_many_workers.py"]
     if answers["_given"] == {"database": "postgresql"}:
         selection += ["-p", "database_tests_only"]
         database_env = {

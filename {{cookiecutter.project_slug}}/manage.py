@@ -21,7 +21,7 @@ if __name__ == "__main__":
     code = main()
     # A command that used Temporal's SDK ends without the interpreter's
     # teardown, which the SDK's native threads can crash (see exit_now).
-    temporal = sys.modules.get("temporal_app.core.client")
+    temporal = sys.modules.get("django_temporal_bridge.client")
     if temporal is not None and temporal.sdk_used():
         temporal.exit_now(code)
     sys.exit(code)

@@ -19,22 +19,22 @@ DATABASE_FIXTURES = {
 # Node id prefixes. Their subject, and why the database does not change it:
 SAME_ON_EVERY_DATABASE = (
     # trace ids across processes, spans exported over HTTP
-    "config/tests/test_tracing.py",
+    "django_temporal_bridge/tests/test_tracing.py",
     # the worker's probes over HTTP, from connecting to draining
-    "temporal_app/core/tests/test_worker_health.py",
+    "django_temporal_bridge/tests/test_worker_health.py",
     # which worker build Temporal routes each run to
-    "temporal_app/core/tests/test_versioning.py",
+    "django_temporal_bridge/tests/test_versioning.py",
     # histories replayed from the server
-    "temporal_app/core/tests/test_replay_command.py",
+    "django_temporal_bridge/tests/test_replay_command.py",
     # the bytes of payloads in Temporal's history
-    "temporal_app/tests/test_payload_encryption.py",
+    "django_temporal_bridge/tests/test_payload_encryption.py",
     # a killed worker's workflow taken over (the three-worker test kills one
     # on this database too), a Temporal server restarted, the SDK's logging
     # and exit
-    "temporal_app/tests/test_resilience.py::test_a_killed_worker_is_replaced",
-    "temporal_app/tests/test_resilience.py::test_running_workflows_resume_after",
-    "temporal_app/tests/test_resilience.py::test_the_sdk_core_logs_through",
-    "temporal_app/tests/test_resilience.py::test_a_command_that_used_temporal",
+    "django_temporal_bridge/tests/test_resilience.py::test_a_killed_worker_is_replaced",
+    "django_temporal_bridge/tests/test_resilience.py::test_running_workflows_resume_after",
+    "django_temporal_bridge/tests/test_resilience.py::test_the_sdk_core_logs_through",
+    "django_temporal_bridge/tests/test_resilience.py::test_a_command_that_used_temporal",
 )
 
 

@@ -3,7 +3,7 @@
 `init_sentry` runs at the end of the local and production settings, so every
 process that loads them reports: the web process (unhandled view errors,
 through sentry-sdk's Django integration; ERROR log records too) and the
-worker (failed activities, once each: temporal_app.core.sentry). With
+worker (failed activities, once each: django_temporal_bridge.sentry). With
 SENTRY_DSN empty or unset, Sentry is not initialised at all. The test
 settings never initialise it.
 """

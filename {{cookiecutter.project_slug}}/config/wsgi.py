@@ -4,11 +4,11 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-from config.tracing import configure_tracing
+from django_temporal_bridge.tracing import configure_tracing
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 # Before the application loads its middleware: the OTEL_* variables may ask
 # for request spans.
-configure_tracing("web")
+configure_tracing("{{ cookiecutter.project_slug|replace('_', '-') }}-web")
 application = get_wsgi_application()

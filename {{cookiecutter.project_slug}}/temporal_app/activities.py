@@ -2,7 +2,7 @@
 
 Activities run on the worker, outside Django's request cycle. They are async
 functions, and their synchronous ORM and email work runs through
-`sync_to_async`. The worker's interceptor (temporal_app.core.interceptors) gives
+`sync_to_async`. The worker's interceptor (django_temporal_bridge.interceptors) gives
 each activity its own thread for that work and closes its database
 connections around it.
 

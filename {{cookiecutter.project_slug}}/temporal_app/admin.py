@@ -24,8 +24,8 @@ from django.utils.html import format_html
 
 from apps.users.admin import UserAdmin
 from apps.users.models import User
+from django_temporal_bridge.client import TemporalUnavailable
 
-from .core.client import TemporalUnavailable
 from .models import EmailDelivery, WorkflowRunList
 from .starters import (
     MAX_BATCH_IDS,

@@ -6,7 +6,6 @@ class TemporalAppConfig(AppConfig):
     verbose_name = "Temporal workflows"
 
     def ready(self) -> None:
-        # System checks of the Temporal configuration and of the example's
-        # email settings, and the signal that starts onboarding for new users.
+        # The system check of the example's email settings, and the signal
+        # that starts onboarding for new users.
         from . import checks, signals  # noqa: F401
-        from .core import checks as core_checks  # noqa: F401

@@ -24,34 +24,6 @@ class EmailDelivery(models.Model):
         return f"{self.subject} to {self.to}"
 
 
-class EnqueuedTask(models.Model):
-    """A `@task` enqueued and not yet started on Temporal: the outbox of
-    temporal_app.core.tasks.
-
-    `enqueue()` writes the row in the caller's transaction, and starts the
-    task's workflow once that transaction commits; the start deletes the
-    row. A rolled-back transaction takes the row with it, so the task never
-    runs; a start that fails (Temporal down) leaves the row, and the
-    start-enqueued-tasks schedule starts it later.
-    """
-
-    # The id of the task's result, and of its workflow (task-<hex>).
-    id = models.CharField(max_length=64, primary_key=True)
-    task_path = models.CharField(max_length=255)
-    backend = models.CharField(max_length=100, default="default")
-    queue_name = models.CharField(max_length=100, default="default")
-    args = models.JSONField(default=list)
-    kwargs = models.JSONField(default=dict)
-    run_after = models.DateTimeField(null=True, blank=True)
-    enqueued_at = models.DateTimeField(default=timezone.now, db_index=True)
-    # The task's retry and timeout policy, as resolved at enqueue time.
-    timeout_seconds = models.FloatField()
-    max_attempts = models.PositiveIntegerField()
-
-    def __str__(self) -> str:
-        return f"{self.task_path} ({self.id})"
-
-
 class WorkflowRunList(models.Model):
     """The admin's Workflows page (temporal_app.admin): the runs it lists
     come from Temporal, so this model has no table. It gives the page its

@@ -18,7 +18,8 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from .core.client import TemporalUnavailable, shared_client
+from django_temporal_bridge.client import TemporalUnavailable, shared_client
+
 from .models import EmailDelivery
 from .starters import onboarding_workflow_id
 from .visibility import status_label

@@ -1,4 +1,4 @@
-"""The example's periodic jobs, declared in code (see core/schedules.py).
+"""The example's periodic jobs, declared in code (see django_temporal_bridge/schedules.py).
 
 `python manage.py sync_temporal_schedules` makes the server's schedules match
 what `declared_schedules()` returns here and in every other installed app's
@@ -11,12 +11,8 @@ from datetime import timedelta
 from django.conf import settings
 from temporalio.client import ScheduleOverlapPolicy
 
-from .core.schedules import DeclaredSchedule
-from .core.tasks import (
-    START_ENQUEUED_TASKS,
-    START_ENQUEUED_TASKS_WORKFLOW,
-    StartEnqueuedTasksInput,
-)
+from django_temporal_bridge.schedules import DeclaredSchedule
+
 from .tasks import purge_email_deliveries
 from .workflows import BatchProcessingWorkflowInput, ReconcileOnboardingInput
 
@@ -46,20 +42,6 @@ def declared_schedules() -> list[DeclaredSchedule]:
                 catchup_window=max(every, timedelta(minutes=1)),
             )
         )
-    # The outbox of django.tasks: tasks enqueued while Temporal was down.
-    schedules.append(
-        DeclaredSchedule(
-            id=START_ENQUEUED_TASKS,
-            workflow=START_ENQUEUED_TASKS_WORKFLOW,
-            arg=StartEnqueuedTasksInput(),
-            every=timedelta(minutes=1),
-            description="Starts the background tasks enqueued while Temporal "
-            "was unreachable (temporal_app.core.tasks).",
-            overlap=ScheduleOverlapPolicy.SKIP,
-            # After an outage, one run starts every task still waiting.
-            catchup_window=timedelta(minutes=1),
-        )
-    )
     schedules.append(
         DeclaredSchedule(
             id=PURGE_EMAIL_DELIVERIES,

@@ -8,7 +8,8 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from .core.client import TemporalUnavailable
+from django_temporal_bridge.client import TemporalUnavailable
+
 from .schedules import RECONCILE_ONBOARDING
 from .starters import start_onboarding
 

@@ -2,7 +2,7 @@
 actions, views and management commands all go through here.
 
 - Every start goes through the process's shared client
-  (`temporal_app.core.client.shared_client`) and is bounded in time: with Temporal
+  (`django_temporal_bridge.client.shared_client`) and is bounded in time: with Temporal
   down, a start raises `TemporalUnavailable` within the client timeouts.
   `start_*` are for sync code, `astart_*` for async code.
 - Workflow ids are deterministic (`onboarding-<user_id>`), so a repeated start
@@ -41,10 +41,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from apps.users.services import USER_ACTIONS, USER_SELECTIONS, UnknownNameError
+from django_temporal_bridge.client import TemporalUnavailable, shared_client
+from django_temporal_bridge.config import workflow_url
+from django_temporal_bridge.search_attributes import missing_attribute_error
 
-from .core.client import TemporalUnavailable, shared_client
-from .core.config import client_profile
-from .search_attributes import BATCH_ID, USER_ID, missing_attribute_error
+from .search_attributes import BATCH_ID, SEARCH_ATTRIBUTES, USER_ID
 from .workflows import (
     BatchProcessingWorkflow,
     BatchProcessingWorkflowInput,
@@ -91,14 +92,6 @@ def onboarding_workflow_id(user_id: int) -> str:
     return f"onboarding-{user_id}"
 
 
-def workflow_url(workflow_id: str) -> str:
-    """Where the Temporal Web UI shows a workflow."""
-    return (
-        f"{settings.TEMPORAL_UI_URL.rstrip('/')}/namespaces/"
-        f"{client_profile().namespace}/workflows/{workflow_id}"
-    )
-
-
 async def start_once(
     client: Client,
     workflow: Any,
@@ -124,7 +117,9 @@ async def start_once(
                 search_attributes=search_attributes,
             )
         except RPCError as error:
-            missing = missing_attribute_error(error, client.namespace)
+            missing = missing_attribute_error(
+                error, client.namespace, SEARCH_ATTRIBUTES
+            )
             if missing is None:
                 raise
             raise missing from error

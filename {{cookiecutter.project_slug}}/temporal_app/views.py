@@ -12,8 +12,9 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from django_temporal_bridge.config import workflow_url
+
 from .progress import onboarding_progress
-from .starters import workflow_url
 
 
 @transaction.non_atomic_requests

@@ -28,9 +28,11 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from .core.client import TemporalUnavailable, shared_client
+from django_temporal_bridge.client import TemporalUnavailable, shared_client
+from django_temporal_bridge.config import workflow_url
+
 from .search_attributes import USER_ID
-from .starters import onboarding_workflow_id, workflow_url
+from .starters import onboarding_workflow_id
 from .workflows import UserOnboardingWorkflow
 
 # At most this many workflows are listed for one user.

@@ -10,7 +10,7 @@ Changing what a workflow does while runs of it are in flight needs
 change would break them.
 
 Each workflow declares its versioning behaviour (through
-temporal_app.core.versioning.declared), which applies on a versioned worker (TEMPORAL_WORKER_DEPLOYMENT_NAME and TEMPORAL_WORKER_BUILD_ID
+django_temporal_bridge.versioning.declared), which applies on a versioned worker (TEMPORAL_WORKER_DEPLOYMENT_NAME and TEMPORAL_WORKER_BUILD_ID
 set; docs: the versioning guide): PINNED keeps a run on the build it started
 on, which must keep running until the run ends; AUTO_UPGRADE moves it to the
 current build on its next task, so its changes need `workflow.patched()`.
@@ -35,6 +35,7 @@ from temporalio.workflow import (
 )
 
 with workflow.unsafe.imports_passed_through():
+    from django_temporal_bridge.versioning import declared
     from temporal_app.activities import (
         EmailPayload,
         OnboardingPagePayload,
@@ -52,7 +53,6 @@ with workflow.unsafe.imports_passed_through():
         send_email_activity,
         start_missing_onboardings_activity,
     )
-    from temporal_app.core.versioning import declared
     from temporal_app.search_attributes import BATCH_ID
 
 # Transient failures (database restarts, SMTP outages) retry with backoff and

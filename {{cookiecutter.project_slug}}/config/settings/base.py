@@ -53,7 +53,7 @@ DATABASES["default"]["OPTIONS"] = {
 {%- else %}
 # The web process may keep a connection for CONN_MAX_AGE seconds (checked
 # before reuse); the worker closes each activity's connection when the
-# activity ends (temporal_app.core.interceptors). An unreachable server fails a
+# activity ends (django_temporal_bridge.interceptors). An unreachable server fails a
 # connection attempt after 10 s rather than hanging it.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_temporal_bridge",
+    # Your stuff: your apps
     "apps.users",
     "temporal_app",
 ]
@@ -98,7 +100,7 @@ LOGOUT_REDIRECT_URL = "home"
 MIDDLEWARE = [
     # Answers GET /healthz before host validation and the HTTPS redirect
     # (probes send an IP as the host, over plain HTTP): see config/health.py.
-    "config.health.HealthCheckMiddleware",
+    "django_temporal_bridge.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -167,114 +169,47 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="noreply@example.c
 
 # Temporal
 # ------------------------------------------------------------------------------
-# Where the worker and the clients connect is not a Django setting: it comes
-# from Temporal's own environment configuration, as for the Temporal CLI
-# (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, or a
-# TEMPORAL_PROFILE of a temporal.toml file); see temporal_app/core/config.py.
-# The task queue the worker polls and Django starts the workflows on:
+# Where clients connect comes from Temporal's own environment configuration,
+# as for the Temporal CLI (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+# TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE). Every other TEMPORAL_*
+# setting has its default in django_temporal_bridge/conf.py and can be set
+# here or in the environment: docs/settings.md lists them.
 TEMPORAL_TASK_QUEUE = env(
     "TEMPORAL_TASK_QUEUE",
     default={{ cookiecutter.task_queue|quoted }},
 )
-# Django's client (views, signals, admin, commands): how long it may take to
-# connect, and to answer each call once connected. Past either, the call
-# raises TemporalUnavailable, so a signup never waits on Temporal for long.
-TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = env.float(
-    "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS", default=0.5
-)
-TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS = env.float(
-    "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS", default=0.4
-)
-# How long an admin page waits for Temporal in all (connecting included)
-# before it shows what it has, and "unknown" or "unavailable" for the rest.
-TEMPORAL_ADMIN_TIMEOUT_SECONDS = env.float(
-    "TEMPORAL_ADMIN_TIMEOUT_SECONDS", default=1.0
-)
-# The worker: how many activities and workflow tasks run at once, and how
-# long in-flight activities may take to finish after SIGTERM before they are
-# cancelled. Each running activity may hold a database connection: worker
-# replicas x activities, plus the web processes' connections, must stay below
-# the database's limit (PostgreSQL's max_connections is 100 by default).
-TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES = env.int(
-    "TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES", default=20
-)
-TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS = env.int(
-    "TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", default=100
-)
-TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS = env.float(
-    "TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS", default=30
-)
-# How long a workflow whose worker died waits before another worker takes it
-# over: a worker keeps the workflows it ran in memory and gets their next
-# tasks on a queue of its own, which Temporal gives up after this many seconds
-# without a poll (10, the SDK's default). Shorter moves work off a crashed
-# worker sooner; a busy worker that polls late then loses its cached workflows
-# to others, which replay their histories.
-TEMPORAL_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS = env.float(
-    "TEMPORAL_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS", default=10
-)
-# How long the worker keeps retrying its first connection (the server may
-# still be starting, as with `make dev` or `docker compose up`).
-TEMPORAL_CONNECT_TIMEOUT_SECONDS = env.float(
-    "TEMPORAL_CONNECT_TIMEOUT_SECONDS", default=30
-)
-# host:port where the worker serves the SDK's Prometheus metrics (/metrics);
-# empty: no metrics endpoint.
-TEMPORAL_METRICS_BIND_ADDRESS = env("TEMPORAL_METRICS_BIND_ADDRESS", default="")
-# host:port where the worker answers GET /livez and /readyz for Kubernetes'
-# probes (temporal_app/core/health.py), e.g. 0.0.0.0:8081; empty: not served.
-TEMPORAL_WORKER_HEALTH_BIND_ADDRESS = env(
-    "TEMPORAL_WORKER_HEALTH_BIND_ADDRESS", default=""
-)
-# Worker versioning (docs: the versioning guide): the worker deployment this
-# worker belongs to, and the build of the code it runs (the image tag, say).
-# With both set, Temporal routes each workflow to the build that its
-# versioning behaviour (@workflow.defn(versioning_behavior=...)) says, and a
-# deploy becomes a rollout that an operator can ramp and roll back; both
-# empty: an unversioned worker, which runs whatever reaches its task queue.
-TEMPORAL_WORKER_DEPLOYMENT_NAME = env("TEMPORAL_WORKER_DEPLOYMENT_NAME", default="")
-TEMPORAL_WORKER_BUILD_ID = env("TEMPORAL_WORKER_BUILD_ID", default="")
-# Start the user_onboarding workflow when a user is created (after commit).
-TEMPORAL_START_ONBOARDING_ON_SIGNUP = env.bool(
-    "TEMPORAL_START_ONBOARDING_ON_SIGNUP", default=True
-)
-# How often the reconcile-onboarding schedule starts onboarding for users who
-# should have it and do not (signed up while Temporal was down). Declared in
-# temporal_app/schedules.py; `manage.py sync_temporal_schedules` applies it.
-TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS = env.int(
-    "TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS", default=300
-)
 # Background tasks: Django's task framework (`@task` ... `.enqueue()`) runs
-# them on the Temporal worker (temporal_app/core/tasks.py). The "default"
-# queue is TEMPORAL_TASK_QUEUE; any other queue listed here is a Temporal task
-# queue of that name, served by `run_temporal_worker --task-queue <name>`.
-# A task is tried MAX_ATTEMPTS times in all, each attempt for at most
-# TIMEOUT_SECONDS; `@task(max_attempts=..., timeout=...)` overrides them.
+# them on the Temporal worker; a task is tried MAX_ATTEMPTS times, each for at
+# most TIMEOUT_SECONDS (docs: the tasks guide).
 TASKS = {
     "default": {
-        "BACKEND": "temporal_app.core.tasks.TemporalTaskBackend",
+        "BACKEND": "django_temporal_bridge.tasks.TemporalTaskBackend",
         "QUEUES": ["default"],
         "OPTIONS": {"MAX_ATTEMPTS": 3, "TIMEOUT_SECONDS": 300},
     }
 }
-# Where people look at workflows: management commands print links into it.
-TEMPORAL_UI_URL = env("TEMPORAL_UI_URL", default="http://localhost:8080")
-# Payload encryption (temporal_app/core/encryption.py): with keys set, what
-# Temporal stores of inputs, results, memos and failures is AES-256-GCM
-# ciphertext, so user data (an onboarding's email address and name) never
-# sits in plain text in its histories. Comma-separated key_id:base64-key
-# entries (secret; empty: no encryption). New payloads use the key of
-# TEMPORAL_PAYLOAD_KEY_ID (default: the first entry); keep old keys for as
-# long as histories written with them are kept. The Web UI decodes them
-# through Django's /temporal-codec/ endpoint, for staff users, from the
-# origin of TEMPORAL_UI_URL only. See docs: payload encryption.
-TEMPORAL_PAYLOAD_KEYS = env("TEMPORAL_PAYLOAD_KEYS", default="")
-TEMPORAL_PAYLOAD_KEY_ID = env("TEMPORAL_PAYLOAD_KEY_ID", default="")
-# The session cookie's SameSite: Lax sends it to the codec endpoint from a
-# Web UI on the same site (another port or subdomain); a UI on another site
-# (Temporal Cloud's) needs None, which browsers take over HTTPS only.
+# The session cookie's SameSite: a Temporal Web UI on another site that
+# decodes payloads through /temporal-codec/ needs None (HTTPS only).
 SESSION_COOKIE_SAMESITE = env("DJANGO_SESSION_COOKIE_SAMESITE", default="Lax")
 
+# The example workflows (temporal_app)
+# ------------------------------------------------------------------------------
+# Start the user_onboarding workflow when a user is created (after commit),
+# and how often the reconcile-onboarding schedule catches up the users who
+# have none (signed up while Temporal was down).
+TEMPORAL_START_ONBOARDING_ON_SIGNUP = env.bool(
+    "TEMPORAL_START_ONBOARDING_ON_SIGNUP", default=True
+)
+TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS = env.int(
+    "TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS", default=300
+)
+# How long an admin page waits for Temporal before it shows "unknown".
+TEMPORAL_ADMIN_TIMEOUT_SECONDS = env.float(
+    "TEMPORAL_ADMIN_TIMEOUT_SECONDS", default=1.0
+)
+
+# Your stuff: settings of your own apps
+# ------------------------------------------------------------------------------
 {%- if cookiecutter.use_sentry %}
 
 # Sentry

@@ -67,7 +67,7 @@ STORAGES = {
 
 # Logs: one JSON object per line, with the workflow and activity context that
 # Temporal's loggers attach (see config/logging.py).
-LOGGING["formatters"]["console"] = {"()": "config.logging.JsonFormatter"}  # noqa: F405
+LOGGING["formatters"]["console"] = {"()": "django_temporal_bridge.logs.JsonFormatter"}  # noqa: F405
 {%- if cookiecutter.use_sentry %}
 
 # Errors to Sentry when SENTRY_DSN is set (config/sentry.py).

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from temporalio import activity, workflow
 
+from django_temporal_bridge.worker import create_worker
 from temporal_app.activities import EmailPayload, UserProcessingPayload
-from temporal_app.core.worker import create_worker
 from temporal_app.workflows import OnboardingWorkflowInput
 
 

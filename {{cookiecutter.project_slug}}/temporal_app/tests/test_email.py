@@ -13,8 +13,7 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import sync_to_async
 from django.core import mail
-from django.db import connection, connections, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import connections, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
@@ -200,23 +199,3 @@ def test_a_failed_send_releases_its_claim_so_a_retry_sends_once(monkeypatch):
     assert seen_by_another_connection() == []
     assert [send_email_once(**EMAIL), send_email_once(**EMAIL)] == [True, False]
     assert len(mail.outbox) == 1
-
-
-def test_emails_recorded_before_the_claims_migration_stay_sent():
-    before = [("temporal_app", "0001_initial")]
-    executor = MigrationExecutor(connection)
-    leaves = executor.loader.graph.leaf_nodes()
-    try:
-        executor.migrate(before)
-        old_apps = executor.loader.project_state(before).apps
-        old_model = old_apps.get_model("temporal_app", "EmailDelivery")
-        recorded = old_model.objects.create(
-            idempotency_key=EMAIL["idempotency_key"], to=EMAIL["to"], subject="Hi"
-        )
-        MigrationExecutor(connection).migrate([("temporal_app", "0002_email_claims")])
-        delivery = EmailDelivery.objects.get()
-    finally:
-        MigrationExecutor(connection).migrate(leaves)
-
-    assert delivery.sent_at == delivery.claimed_at == recorded.sent_at
-    assert send_email_once(**EMAIL) is False

@@ -12,9 +12,9 @@ from asgiref.sync import sync_to_async as sync
 from temporalio import activity
 from temporalio.client import Client
 
+from django_temporal_bridge.client import TemporalUnavailable
+from django_temporal_bridge.worker import create_worker
 from temporal_app.activities import EmailPayload, UserProcessingPayload
-from temporal_app.core.client import TemporalUnavailable
-from temporal_app.core.worker import create_worker
 from temporal_app.starters import (
     FollowUpCancellation,
     cancel_follow_up,

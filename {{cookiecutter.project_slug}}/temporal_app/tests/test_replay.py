@@ -15,20 +15,20 @@ from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
+from django_temporal_bridge.discovery import project_workflows
+from django_temporal_bridge.task_workflows import (
+    TASK_WORKFLOWS,
+    DjangoTaskWorkflow,
+    StartEnqueuedTasksWorkflow,
+)
+from django_temporal_bridge.tasks import StartEnqueuedTasksInput, TaskWorkflowInput
+from django_temporal_bridge.worker import create_worker
 from temporal_app.activities import (
     EmailPayload,
     UserChunkPayload,
     UserRangePayload,
     UserRangesPayload,
 )
-from temporal_app.core.discovery import project_workflows
-from temporal_app.core.task_workflows import (
-    TASK_WORKFLOWS,
-    DjangoTaskWorkflow,
-    StartEnqueuedTasksWorkflow,
-)
-from temporal_app.core.tasks import StartEnqueuedTasksInput, TaskWorkflowInput
-from temporal_app.core.worker import create_worker
 from temporal_app.workflows import (
     BatchProcessingWorkflow,
     BatchProcessingWorkflowInput,

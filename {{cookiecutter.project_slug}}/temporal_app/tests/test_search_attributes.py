@@ -14,16 +14,11 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
-from temporal_app.core.client import shared_client
-from temporal_app.core.testing import installed_binary
-from temporal_app.core.worker import create_worker
-from temporal_app.search_attributes import (
-    BATCH_ID,
-    SEARCH_ATTRIBUTES,
-    USER_ID,
-    SearchAttributeMissing,
-    cli_type,
-)
+from django_temporal_bridge.client import shared_client
+from django_temporal_bridge.search_attributes import SearchAttributeMissing, cli_type
+from django_temporal_bridge.testing import installed_binary
+from django_temporal_bridge.worker import create_worker
+from temporal_app.search_attributes import BATCH_ID, SEARCH_ATTRIBUTES, USER_ID
 from temporal_app.starters import batch_input, start_batch_with, start_onboarding
 
 

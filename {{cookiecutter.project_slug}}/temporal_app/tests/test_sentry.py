@@ -20,13 +20,13 @@ from temporalio.testing import ActivityEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from config.sentry import init_sentry
-from temporal_app.core.interceptors import worker_interceptors
-from temporal_app.core.sentry import (
+from django_temporal_bridge.interceptors import worker_interceptors
+from django_temporal_bridge.sentry import (
     WORKFLOW_TASK_LOGGER,
     SentryInterceptor,
     is_final_failure,
 )
-from temporal_app.core.testing import RecordingServer
+from django_temporal_bridge.testing import RecordingServer
 
 
 def failing_view(request):

@@ -10,8 +10,8 @@ from django.db import connection
 from django.urls import reverse
 
 from apps.users.models import User
-from temporal_app.core.client import shared_client
-from temporal_app.core.worker import create_worker
+from django_temporal_bridge.client import shared_client
+from django_temporal_bridge.worker import create_worker
 from temporal_app.workflows import UserOnboardingWorkflow
 
 pytestmark = pytest.mark.django_db(transaction=True)

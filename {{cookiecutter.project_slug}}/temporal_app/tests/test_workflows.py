@@ -23,6 +23,7 @@ from temporalio.exceptions import (
     RetryState,
 )
 
+from django_temporal_bridge.worker import create_worker
 from temporal_app.activities import (
     EmailPayload,
     UserChunkPayload,
@@ -32,7 +33,6 @@ from temporal_app.activities import (
     fetch_user_ids_activity,
     plan_user_ranges_activity,
 )
-from temporal_app.core.worker import create_worker
 from temporal_app.workflows import (
     DATABASE_DEADLINE,
     MAX_IDS_PER_ACTIVITY,

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 
-from config.tracing import configure_tracing
-from temporal_app.core.config import WorkerSettings
-from temporal_app.core.worker import WorkerRunner
+from django_temporal_bridge.config import WorkerSettings
+from django_temporal_bridge.tracing import configure_tracing
+from django_temporal_bridge.worker import WorkerRunner
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         # Before connecting: the client carries the tracing interceptor.
-        configure_tracing("worker")
+        configure_tracing("{{ cookiecutter.project_slug|replace('_', '-') }}-worker")
         WorkerRunner(
             WorkerSettings.from_settings(task_queue=options["task_queue"])
         ).run()

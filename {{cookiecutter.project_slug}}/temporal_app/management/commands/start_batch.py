@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.users.services import USER_ACTIONS, USER_SELECTIONS
-from temporal_app.core.client import TemporalUnavailable
+from django_temporal_bridge.client import TemporalUnavailable
 from temporal_app.starters import start_batch
 
 

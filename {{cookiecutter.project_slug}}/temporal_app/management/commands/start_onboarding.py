@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from temporal_app.core.client import TemporalUnavailable
+from django_temporal_bridge.client import TemporalUnavailable
 from temporal_app.starters import start_onboarding
 
 

@@ -1,0 +1,51 @@
+"""`manage.py run_temporal_worker` as a real process, against a real Temporal
+dev server and the test database: it runs the onboarding workflow end to end,
+serves its Prometheus metrics, and stops cleanly on SIGTERM."""
+
+import urllib.request
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from django_temporal_bridge.testing import Worker, free_port
+from temporal_app.workflows import OnboardingWorkflowInput
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+async def test_worker_runs_onboarding_and_exits_cleanly_on_sigterm(
+    dev_server, user, tmp_path
+):
+    client = dev_server.client
+    task_queue = f"worker-command-{uuid.uuid4()}"
+    metrics = f"127.0.0.1:{free_port()}"
+    with Worker(
+        tmp_path,
+        address=client.service_client.config.target_host,
+        namespace=client.namespace,
+        task_queue=task_queue,
+        TEMPORAL_METRICS_BIND_ADDRESS=metrics,
+    ) as worker:
+        result = await client.execute_workflow(
+            "user_onboarding",
+            OnboardingWorkflowInput(
+                user_id=user.pk,
+                email=user.email,
+                name=user.display_name,
+                follow_up_delay_seconds=1,
+            ),
+            id=f"onboarding-{user.pk}-{task_queue}",
+            task_queue=task_queue,
+            result_type=dict,
+            # Fail, rather than wait forever, if the worker never runs it.
+            execution_timeout=timedelta(seconds=30),
+        )
+        with urllib.request.urlopen(f"http://{metrics}/metrics") as response:
+            exported = response.read().decode()
+        exit_code = worker.stop()
+
+    assert "temporal_workflow_completed" in exported
+    assert result == {"status": "completed", "user_id": user.pk, "emails_sent": 2}
+    assert exit_code == 0
+    assert len(worker.emails()) == 2

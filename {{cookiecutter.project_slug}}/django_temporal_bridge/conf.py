@@ -1,0 +1,51 @@
+"""The package's settings and their defaults, in one place.
+
+A project changes one in its Django settings, or a deployment in an
+environment variable of the same name (the Django setting wins); `.env` is
+read into the environment by the project's settings. Each is documented in
+the docs' settings table; the system checks (checks.py) name a bad one.
+"""
+
+import os
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+DEFAULTS = {
+    # Django's shared client (client.py): connecting, and each call.
+    "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS": 0.5,
+    "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS": 0.4,
+    # The worker (config.WorkerSettings).
+    "TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES": 20,
+    "TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": 100,
+    "TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS": 30.0,
+    "TEMPORAL_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS": 10.0,
+    "TEMPORAL_CONNECT_TIMEOUT_SECONDS": 30.0,
+    "TEMPORAL_METRICS_BIND_ADDRESS": "",
+    "TEMPORAL_WORKER_HEALTH_BIND_ADDRESS": "",
+    # Worker versioning (versioning.py): both set, or both empty.
+    "TEMPORAL_WORKER_DEPLOYMENT_NAME": "",
+    "TEMPORAL_WORKER_BUILD_ID": "",
+    # Payload encryption (encryption.py): secret keys, and the current one.
+    "TEMPORAL_PAYLOAD_KEYS": "",
+    "TEMPORAL_PAYLOAD_KEY_ID": "",
+    # The Temporal Web UI: links, and the codec endpoint's allowed origin.
+    "TEMPORAL_UI_URL": "http://localhost:8080",
+}
+
+
+def setting(name: str):
+    """Return the setting `name`: Django's, else the environment's, else
+    the default. Raise ImproperlyConfigured naming it when its environment
+    value is not of the default's type."""
+    if hasattr(settings, name):
+        return getattr(settings, name)
+    default = DEFAULTS[name]
+    value = os.environ.get(name, "")
+    if not value:  # unset, or an empty line of .env
+        return default
+    try:
+        return type(default)(value)
+    except ValueError:
+        kind = type(default).__name__
+        raise ImproperlyConfigured(f"{name}={value!r} is not a {kind}") from None
