@@ -67,7 +67,7 @@ compose-smoke: install ## Run a baked project's Compose stack on Docker, with st
 	$(BIN)/python -m scripts.compose_smoke $(ARGS)
 
 # The template's own code (the project template is linted after baking).
-LINTED := hooks tests scripts docs/conf.py docs/_ext local_extensions.py
+LINTED := hooks tests scripts docs/conf.py docs/_ext local_extensions.py package/hatch_build.py
 
 lint: install ## Check the template's own Python code
 	$(BIN)/ruff check $(LINTED)

@@ -25,6 +25,7 @@ PROJECT_MODULES = frozenset(
         "asgiref",
         "config",
         "django",
+        "django_temporal_bridge",
         "environ",
         "gunicorn",
         "honcho",

@@ -134,3 +134,39 @@ def test_apps_depend_one_way(bake):
                     depends_on[app].add(other)
 
     assert depends_on == {"apps.users": set(), "temporal_app": {"apps.users"}}
+
+
+# The project's own top-level packages: the integration package imports none.
+PROJECT_PACKAGES = ["config", "apps", "temporal_app"]
+PACKAGE = "django_temporal_bridge"
+
+
+def test_the_integration_package_imports_nothing_of_the_project(bake):
+    """The project configures the package (settings, urls, conftest), never
+    the reverse, so the package can be upgraded or published on its own."""
+    package = bake({}) / PACKAGE
+    imports = {
+        (str(path.relative_to(package)), module)
+        for path in package.rglob("*.py")
+        for module in imported_modules(path)
+        if app_of(module, PROJECT_PACKAGES)
+    }
+
+    assert imports == set()
+
+
+def test_the_integration_package_is_copied_as_it_is(bake):
+    """No answer changes a byte of the package: it is the same in every
+    project, so an update replaces it without a merge."""
+    source = Path(__file__).parent.parent / "{{cookiecutter.project_slug}}" / PACKAGE
+    baked = bake({"database": "postgresql", "project_name": "Other"}) / PACKAGE
+    files = sorted(
+        path.relative_to(source)
+        for path in source.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    )
+
+    assert files
+    assert [
+        f for f in files if (source / f).read_bytes() != (baked / f).read_bytes()
+    ] == []

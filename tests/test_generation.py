@@ -17,8 +17,8 @@ import pytest
 import yaml
 from conftest import (
     BAKED_FILES,
-    PACKAGE_TESTS_IN_PROJECT,
     CACHE_DIR,
+    PACKAGE_TESTS_IN_PROJECT,
     TEMPLATE_DIR,
     output,
     postgres_bindir,
@@ -159,7 +159,6 @@ def expected_option_files(answers: dict) -> dict[str, bool]:
         ".github/workflows/ci.yml": answers["ci"] == "github",
         ".pre-commit-config.yaml": answers["use_pre_commit"],
         "config/sentry.py": answers["use_sentry"],
-        "temporal_app/core/sentry.py": answers["use_sentry"],
         "temporal_app/tests/test_sentry.py": answers["use_sentry"],
         "deploy/kubernetes/kustomization.yaml": answers["use_kubernetes"],
     }

@@ -320,7 +320,7 @@ def test_probes_ask_the_endpoints_that_the_processes_serve(deploy):
     assert "--bind=0.0.0.0:8000" in container(web)["command"]
     assert port_of(web, readiness["port"]) == 8000
     # No Host header nor redirect exemption: Django answers /healthz before
-    # either (config/health.py; tested in the generated suite).
+    # either (django_temporal_bridge/health.py; tested in the generated suite).
 
     bind = env(worker)["TEMPORAL_WORKER_HEALTH_BIND_ADDRESS"]
     assert bind == "0.0.0.0:8081"

@@ -97,8 +97,6 @@ BAD_SETTINGS = [
     pytest.param({"TEMPORAL_WORKER_DEPLOYMENT_NAME": "my.project", "TEMPORAL_WORKER_BUILD_ID": "v1"}, "E123", "TEMPORAL_WORKER_DEPLOYMENT_NAME is 'my.project'; it must not contain a dot", id="deployment-with-dot"),
     pytest.param({"TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS": 0}, "E013", "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS must be positive", id="client-connect-timeout-zero"),
     pytest.param({"TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS": -0.5}, "E014", "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS must be positive", id="client-rpc-timeout-negative"),
-    pytest.param({"TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS": 0}, "E015", "TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS must be positive", id="reconcile-interval-zero"),
-    pytest.param({"TEMPORAL_ADMIN_TIMEOUT_SECONDS": 0}, "E019", "TEMPORAL_ADMIN_TIMEOUT_SECONDS must be positive", id="admin-timeout-zero"),
 ]
 # fmt: on
 

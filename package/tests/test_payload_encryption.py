@@ -21,10 +21,11 @@ from temporalio.worker import Replayer
 from django_temporal_bridge.client import connect
 from django_temporal_bridge.discovery import project_workflows
 from django_temporal_bridge.encryption import data_converter, generate_key
+from django_temporal_bridge.starting import StartOutcome
 from django_temporal_bridge.task_workflows import TASK_WORKFLOWS
 from django_temporal_bridge.testing import installed_binary
 from django_temporal_bridge.worker import create_worker
-from temporal_app.starters import StartOutcome, start_onboarding
+from temporal_app.starters import start_onboarding
 from temporal_app.tests.test_replay import HISTORIES
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

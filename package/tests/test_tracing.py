@@ -1,4 +1,4 @@
-"""Tracing by the OTEL_* variables (config/tracing.py): one trace from a
+"""Tracing by the OTEL_* variables (django_temporal_bridge/tracing.py): one trace from a
 signup's request to its workflow's activities, and nothing at all when no
 variable asks for it."""
 

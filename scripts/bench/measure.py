@@ -261,12 +261,9 @@ def starts(args: argparse.Namespace) -> dict:
     round, so that the server's slow-down (it keeps every workflow) and the
     machine's load weigh on them alike. A way's rate is the median of its
     rounds'."""
-    from temporal_app.models import EnqueuedTask
-    from temporal_app.starters import (
-        StartOutcome,
-        onboarding_workflow_id,
-        start_onboarding,
-    )
+    from django_temporal_bridge.models import EnqueuedTask
+    from django_temporal_bridge.starting import StartOutcome
+    from temporal_app.starters import onboarding_workflow_id, start_onboarding
     from temporal_app.tasks import purge_email_deliveries
     from temporal_app.workflows import OnboardingWorkflowInput, UserOnboardingWorkflow
     from temporalio.client import Client

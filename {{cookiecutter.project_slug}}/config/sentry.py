@@ -17,7 +17,7 @@ from sentry_sdk.utils import BadDsn
 def init_sentry(dsn: str, environment: str = "") -> bool:
     """Initialise sentry-sdk when `dsn` is set; return whether it did.
 
-    Errors only: traces are OpenTelemetry's (config/tracing.py). User data
+    Errors only: traces are OpenTelemetry's (django_temporal_bridge/tracing.py). User data
     (emails, IP addresses) is left out of reports, sentry-sdk's default. Raise
     ImproperlyConfigured naming SENTRY_DSN when it is not a valid DSN.
     """

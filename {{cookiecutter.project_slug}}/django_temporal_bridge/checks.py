@@ -45,8 +45,6 @@ POSITIVE = {
     "TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": 9,
     "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS": 13,
     "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS": 14,
-    "TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS": 15,
-    "TEMPORAL_ADMIN_TIMEOUT_SECONDS": 19,
     "TEMPORAL_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS": 20,
 }
 
@@ -251,7 +249,9 @@ def check_tracing_settings(app_configs, **kwargs) -> list[Error]:
     try:
         traces_exporters()
     except ImproperlyConfigured as error:
-        hint = "See config/tracing.py for the OTEL_* variables it reads."
+        hint = (
+            "See django_temporal_bridge/tracing.py for the OTEL_* variables it reads."
+        )
         return [Error(str(error), hint=hint, id="temporal_app.E130")]
     return []
 

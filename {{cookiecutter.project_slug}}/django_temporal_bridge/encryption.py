@@ -12,9 +12,9 @@ older history, or one written before the keys were set) pass through.
 Search attributes and workflow ids are not payloads a codec sees: Temporal
 indexes them in plain text (the project's are user and batch ids).
 
-`data_converter()` is what every client of the project uses (core/client.py;
+`data_converter()` is what every client of the project uses (client.py;
 the worker uses its client's); the codec endpoint for the Web UI
-(codec_server.py) uses `payload_codec()`. The AES-GCM implementation is the
+(codec.py) uses `payload_codec()`. The AES-GCM implementation is the
 `cryptography` package's.
 """
 

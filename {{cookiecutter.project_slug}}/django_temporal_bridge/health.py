@@ -13,7 +13,7 @@ other middleware: before the host validation of ALLOWED_HOSTS (Kubernetes
 probes send the pod's IP as the Host header, which Django would refuse with
 400; the answer builds no URL from the host, so there is nothing to poison),
 before the HTTPS redirect (probes speak plain HTTP), and without a session,
-authentication or CSRF. The URL in config/urls.py serves the same view for
+authentication or CSRF. The URL in urls.py serves the same view for
 reverse("healthz") and for a stack without the middleware.
 """
 

@@ -4,7 +4,7 @@ Each installed app declares its periodic jobs next to the code they run: a
 `schedules.py` with a function `declared_schedules()` that returns a list of
 `DeclaredSchedule` (a function rather than a constant, so a declaration can
 depend on settings). They are found as the worker finds `workflows.py`
-(core/discovery.py).
+(discovery.py).
 
 `python manage.py sync_temporal_schedules` makes the server match them:
 `plan()` compares, `apply()` creates the schedules that are missing, updates

@@ -1,6 +1,6 @@
 """The workflows of django.tasks on Temporal (see tasks.py): one runs a
 task, one starts the tasks left in the outbox. The worker registers them
-(core/worker.py): they serve every app's tasks."""
+(worker.py): they serve every app's tasks."""
 
 from datetime import timedelta
 from typing import Any

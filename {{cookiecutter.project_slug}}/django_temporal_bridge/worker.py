@@ -6,7 +6,7 @@ functions (django_temporal_bridge.tasks: no task needs registering); tests use i
 too, so they run exactly what production runs. `WorkerRunner` owns the
 process lifecycle: connect (waiting for a server that is still starting),
 poll the task queue, and shut down gracefully on SIGTERM or SIGINT; it
-serves the worker's health checks (health.py) when configured.
+serves the worker's health checks (worker_health.py) when configured.
 """
 
 import asyncio

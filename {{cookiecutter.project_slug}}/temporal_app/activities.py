@@ -249,7 +249,9 @@ async def start_missing_onboardings_activity(
     worker's client. Users whose onboarding runs or completed are left
     alone, so a retry of this activity starts nothing twice."""
     # Imported here: the starters import the workflows, which import this module.
-    from .starters import StartOutcome, start_onboarding_with
+    from django_temporal_bridge.starting import StartOutcome
+
+    from .starters import start_onboarding_with
 
     users = await sync_to_async(users_page)(
         "needs_onboarding", after_id=payload.after_id, limit=payload.limit

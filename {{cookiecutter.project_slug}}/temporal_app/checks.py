@@ -1,6 +1,6 @@
-"""System check of the example workflows' own needs: the welcome emails.
-
-(The checks of the Temporal configuration are in core/checks.py.)
+"""System checks of the example workflows' own settings: the welcome
+emails' SMTP timeout, and the positive numbers. (The checks of the Temporal
+configuration are the package's: django_temporal_bridge/checks.py.)
 """
 
 from django.conf import settings
@@ -31,4 +31,20 @@ def check_email_timeout(app_configs, **kwargs) -> list[Error]:
             hint="Set EMAIL_TIMEOUT to a few seconds, e.g. 10.",
             id="temporal_app.E012",
         )
+    ]
+
+
+# The example's settings that must be positive, with their check ids.
+POSITIVE = {
+    "TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS": "temporal_app.E015",
+    "TEMPORAL_ADMIN_TIMEOUT_SECONDS": "temporal_app.E019",
+}
+
+
+@register("temporal")
+def check_positive_settings(app_configs, **kwargs) -> list[Error]:
+    return [
+        Error(f"{name} must be positive", hint="Fix the value.", id=error_id)
+        for name, error_id in POSITIVE.items()
+        if getattr(settings, name) <= 0
     ]

@@ -24,28 +24,22 @@ actions, views and management commands all go through here.
 
 import asyncio
 import uuid
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from asgiref.sync import async_to_sync
-from django.conf import settings
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from apps.users.services import USER_ACTIONS, USER_SELECTIONS, UnknownNameError
 from django_temporal_bridge.client import TemporalUnavailable, shared_client
-from django_temporal_bridge.config import workflow_url
-from django_temporal_bridge.search_attributes import missing_attribute_error
+from django_temporal_bridge.starting import WorkflowStart, start_once
 
-from .search_attributes import BATCH_ID, SEARCH_ATTRIBUTES, USER_ID
+from .search_attributes import BATCH_ID, USER_ID
 from .workflows import (
     BatchProcessingWorkflow,
     BatchProcessingWorkflowInput,
@@ -69,80 +63,8 @@ class BatchTooLargeError(ValueError):
     pass
 
 
-class StartOutcome(StrEnum):
-    STARTED = "started"
-    RESTARTED = "started again (the last run did not complete)"
-    RUNNING = "already running"
-    COMPLETED = "already done"
-
-
-@dataclass(frozen=True)
-class WorkflowStart:
-    """What a start did: the workflow's id, and what happened to it."""
-
-    workflow_id: str
-    outcome: StartOutcome
-
-    @property
-    def url(self) -> str:
-        return workflow_url(self.workflow_id)
-
-
 def onboarding_workflow_id(user_id: int) -> str:
     return f"onboarding-{user_id}"
-
-
-async def start_once(
-    client: Client,
-    workflow: Any,
-    input: Any,
-    *,
-    workflow_id: str,
-    search_attributes: TypedSearchAttributes = TypedSearchAttributes.empty,
-) -> WorkflowStart:
-    """Start `workflow` under `workflow_id` unless it runs or ran to completion.
-
-    One request when the id is new; a repeat costs a look-up more.
-    """
-
-    async def start(reuse: WorkflowIDReusePolicy) -> None:
-        try:
-            await client.start_workflow(
-                workflow,
-                input,
-                id=workflow_id,
-                task_queue=settings.TEMPORAL_TASK_QUEUE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                id_reuse_policy=reuse,
-                search_attributes=search_attributes,
-            )
-        except RPCError as error:
-            missing = missing_attribute_error(
-                error, client.namespace, SEARCH_ATTRIBUTES
-            )
-            if missing is None:
-                raise
-            raise missing from error
-
-    try:
-        await start(WorkflowIDReusePolicy.REJECT_DUPLICATE)
-        return WorkflowStart(workflow_id, StartOutcome.STARTED)
-    except WorkflowAlreadyStartedError:
-        pass  # it runs, or ran: find out how it ended
-    status = (await client.get_workflow_handle(workflow_id).describe()).status
-    if status == WorkflowExecutionStatus.RUNNING:
-        return WorkflowStart(workflow_id, StartOutcome.RUNNING)
-    if status in (
-        WorkflowExecutionStatus.COMPLETED,
-        WorkflowExecutionStatus.CONTINUED_AS_NEW,
-    ):
-        return WorkflowStart(workflow_id, StartOutcome.COMPLETED)
-    # Failed, cancelled, terminated or timed out: the work is not done.
-    try:
-        await start(WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY)
-    except WorkflowAlreadyStartedError:  # another caller restarted it first
-        return WorkflowStart(workflow_id, StartOutcome.RUNNING)
-    return WorkflowStart(workflow_id, StartOutcome.RESTARTED)
 
 
 async def start_onboarding_with(

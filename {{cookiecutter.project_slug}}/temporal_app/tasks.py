@@ -1,5 +1,5 @@
 """Background tasks of temporal_app, run by Django's task framework on the
-worker (temporal_app/core/tasks.py)."""
+worker (django_temporal_bridge/tasks.py)."""
 
 from datetime import timedelta
 

@@ -99,7 +99,7 @@ LOGOUT_REDIRECT_URL = "home"
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
     # Answers GET /healthz before host validation and the HTTPS redirect
-    # (probes send an IP as the host, over plain HTTP): see config/health.py.
+    # (probes send an IP as the host, over plain HTTP).
     "django_temporal_bridge.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -173,7 +173,7 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="noreply@example.c
 # as for the Temporal CLI (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 # TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE). Every other TEMPORAL_*
 # setting has its default in django_temporal_bridge/conf.py and can be set
-# here or in the environment: docs/settings.md lists them.
+# here or in the environment (the docs' package page lists them).
 TEMPORAL_TASK_QUEUE = env(
     "TEMPORAL_TASK_QUEUE",
     default={{ cookiecutter.task_queue|quoted }},

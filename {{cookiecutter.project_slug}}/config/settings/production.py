@@ -40,7 +40,7 @@ USE_X_FORWARDED_HOST = env.bool("DJANGO_USE_X_FORWARDED_HOST", default=False)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Paths (regular expressions, without the leading slash) still served over
 # plain HTTP. /healthz needs no entry: it is answered before the redirect
-# (config/health.py).
+# (django_temporal_bridge/health.py).
 SECURE_REDIRECT_EXEMPT = env.list("DJANGO_SECURE_REDIRECT_EXEMPT", default=[])
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=True)
@@ -66,7 +66,7 @@ STORAGES = {
 }
 
 # Logs: one JSON object per line, with the workflow and activity context that
-# Temporal's loggers attach (see config/logging.py).
+# Temporal's loggers attach (see django_temporal_bridge/logs.py).
 LOGGING["formatters"]["console"] = {"()": "django_temporal_bridge.logs.JsonFormatter"}  # noqa: F405
 {%- if cookiecutter.use_sentry %}
 

@@ -5,7 +5,7 @@ import pytest
 from django.test import override_settings
 
 from config.settings.base import mailer
-from temporal_app.checks import check_email_timeout
+from temporal_app.checks import check_email_timeout, check_positive_settings
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
@@ -49,3 +49,18 @@ def test_a_bad_email_timeout_is_named(options, message):
     assert [error.id for error in errors] == ["temporal_app.E012"]
     assert message in errors[0].msg
     assert errors[0].hint
+
+
+@pytest.mark.parametrize(
+    ("name", "error_id"),
+    [
+        ("TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS", "temporal_app.E015"),
+        ("TEMPORAL_ADMIN_TIMEOUT_SECONDS", "temporal_app.E019"),
+    ],
+)
+def test_an_example_setting_that_is_not_positive_is_named(settings, name, error_id):
+    setattr(settings, name, 0)
+
+    [error] = check_positive_settings(None)
+
+    assert (error.id, error.msg) == (error_id, f"{name} must be positive")

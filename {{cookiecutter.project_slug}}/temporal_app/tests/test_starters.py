@@ -14,10 +14,10 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from apps.users.services import UnknownNameError
+from django_temporal_bridge.starting import StartOutcome
 from temporal_app.starters import (
     MAX_BATCH_IDS,
     BatchTooLargeError,
-    StartOutcome,
     start_batch,
     start_onboarding,
 )
