@@ -27,7 +27,9 @@ def wheel(tmp_path_factory) -> Iterator[zipfile.ZipFile]:
     shutil.copytree(PACKAGE_TESTS, bridge / "tests")
     dist = copy / "dist"
     uv_bin = uv.find_uv_bin()
-    subprocess.run([uv_bin, "build", "-q", "--wheel", "-o", dist, package], check=True)
+    subprocess.run(
+        [uv_bin, "build", "-q", "--wheel", "-o", dist, package], check=True, timeout=300
+    )
     [path] = dist.glob("*.whl")
     with zipfile.ZipFile(path) as archive:
         yield archive

@@ -122,6 +122,36 @@ def test_a_bad_setting_is_named(pem_files, overrides, error_id, message):
         assert_one_problem(pem_files, error_id, message)
 
 
+# Package settings not in Django's settings come from the environment.
+# fmt: off
+FROM_THE_ENVIRONMENT = [
+    pytest.param("TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES", "many", "E006", "TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES is 'many'; expected a whole number", id="activities-not-a-number"),
+    pytest.param("TEMPORAL_CONNECT_TIMEOUT_SECONDS", "30s", "E008", "TEMPORAL_CONNECT_TIMEOUT_SECONDS is '30s'; expected a number", id="connect-timeout-with-unit"),
+    pytest.param("TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS", "0", "E007", "TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS must be positive", id="shutdown-zero"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("name", "value", "error_id", "message"), FROM_THE_ENVIRONMENT)
+def test_a_bad_setting_from_the_environment_is_named(
+    monkeypatch, pem_files, name, value, error_id, message
+):
+    assert not hasattr(settings, name)  # else Django's setting would win
+    monkeypatch.setenv(name, value)
+
+    assert_one_problem(pem_files, error_id, message)
+
+
+def test_a_setting_from_the_environment_is_read_as_its_defaults_type(monkeypatch):
+    monkeypatch.setenv("TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES", "7")
+    monkeypatch.setenv("TEMPORAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS", "2.5")
+
+    worker = WorkerSettings.from_settings()
+
+    assert worker.max_concurrent_activities == 7
+    assert worker.graceful_shutdown.total_seconds() == 2.5
+
+
 def test_an_empty_variable_counts_as_unset(environment):
     """As the optional lines of a .env file are: an empty TEMPORAL_TLS must
     not turn TLS on (the loader would), nor an empty API key."""

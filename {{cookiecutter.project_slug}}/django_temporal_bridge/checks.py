@@ -49,8 +49,12 @@ POSITIVE = {
 }
 
 
+def _id(number: int) -> str:
+    return f"temporal_app.E{number:03d}"
+
+
 def _error(setting: str, problem: str, hint: str, number: int) -> Error:
-    return Error(f"{setting} {problem}", hint=hint, id=f"temporal_app.E{number:03d}")
+    return Error(f"{setting} {problem}", hint=hint, id=_id(number))
 
 
 def _address_problem(address: str) -> str | None:
@@ -164,7 +168,12 @@ def worker_errors() -> list[Error]:
     """Problems with the worker's own settings."""
     errors = []
     for name, number in POSITIVE.items():
-        if setting(name) <= 0:
+        try:
+            value = setting(name)
+        except ImproperlyConfigured as error:  # not a number in the environment
+            errors.append(Error(str(error), hint="Fix the value.", id=_id(number)))
+            continue
+        if value <= 0:
             errors.append(_error(name, "must be positive", "Fix the value.", number))
     metrics = setting("TEMPORAL_METRICS_BIND_ADDRESS")
     if metrics and (problem := _address_problem(metrics)):

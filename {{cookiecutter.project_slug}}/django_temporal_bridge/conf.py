@@ -47,5 +47,5 @@ def setting(name: str):
     try:
         return type(default)(value)
     except ValueError:
-        kind = type(default).__name__
-        raise ImproperlyConfigured(f"{name}={value!r} is not a {kind}") from None
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise ImproperlyConfigured(f"{name} is {value!r}; expected {kind}") from None

@@ -57,8 +57,9 @@ def no_connection_settings_from_the_shell(tmp_path_factory):
 @pytest.fixture(scope="session")
 async def time_skipping_env(temporal_search_attributes):
     """Temporal's test server: timers complete as soon as nothing else runs.
-    It knows the project's search attributes (`temporal_search_attributes`), but lists no workflows
-    (its visibility API is not implemented): list them on `dev_server`.
+    It knows the project's search attributes (`temporal_search_attributes`),
+    but lists no workflows (its visibility API is not implemented): list
+    them on `dev_server`.
     Its client encrypts payloads as the project's do when the run has
     TEMPORAL_PAYLOAD_KEYS set."""
     env = await WorkflowEnvironment.start_time_skipping(
