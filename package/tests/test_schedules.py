@@ -27,7 +27,7 @@ from temporalio.client import (
     ScheduleSpec,
     WorkflowExecutionStatus,
 )
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from django_temporal_bridge.encryption import generate_key
 from django_temporal_bridge.schedules import DeclaredSchedule, InvalidScheduleError
@@ -58,7 +58,13 @@ async def temporal(temporal, settings, task_queue):
     async for execution in client.list_workflows(
         f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
     ):
-        await client.get_workflow_handle(execution.id).terminate()
+        try:
+            await client.get_workflow_handle(execution.id).terminate()
+        except RPCError as error:
+            # Listing is eventually consistent: a run that completed a moment
+            # ago is still listed as running ("already completed").
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
 
 
 def sync_schedules(*options: str) -> str:
