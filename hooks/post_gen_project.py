@@ -43,6 +43,44 @@ def style(text: str, code: str) -> str:
     return f"\033[{code}m{text}\033[0m"
 
 
+# The example workflows (user onboarding, batches) and what serves only them;
+# the seed's temporal_app layout stays (its workflows.py and activities.py
+# render empty, ready for the first workflow).
+EXAMPLE_FILES = (
+    "temporal_app/admin.py",
+    "temporal_app/checks.py",
+    "temporal_app/models.py",
+    "temporal_app/migrations",
+    "temporal_app/progress.py",
+    "temporal_app/schedules.py",
+    "temporal_app/search_attributes.py",
+    "temporal_app/services.py",
+    "temporal_app/signals.py",
+    "temporal_app/starters.py",
+    "temporal_app/tasks.py",
+    "temporal_app/templates",
+    "temporal_app/urls.py",
+    "temporal_app/views.py",
+    "temporal_app/visibility.py",
+    "temporal_app/management/commands/start_batch.py",
+    "temporal_app/management/commands/start_onboarding.py",
+    "temporal_app/tests/histories",
+    "temporal_app/tests/stand_ins.py",
+    "temporal_app/tests/test_activities.py",
+    "temporal_app/tests/test_admin.py",
+    "temporal_app/tests/test_admin_workflows.py",
+    "temporal_app/tests/test_checks.py",
+    "temporal_app/tests/test_email.py",
+    "temporal_app/tests/test_follow_up_cancellation.py",
+    "temporal_app/tests/test_replay.py",
+    "temporal_app/tests/test_search_attributes.py",
+    "temporal_app/tests/test_starters.py",
+    "temporal_app/tests/test_views.py",
+    "temporal_app/tests/test_workflows.py",
+    "apps/users/services.py",
+    "apps/users/tests/test_services.py",
+)
+
 # How the summary names the choices.
 DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 TEMPORAL_SERVERS = {
@@ -72,6 +110,7 @@ def summary(answers: dict) -> list[str]:
         ("CI", CI_SERVICES.get(answers["ci"], "none")),
         ("pre-commit", "yes" if answers["use_pre_commit"] else "no"),
         ("Sentry", "yes (set SENTRY_DSN)" if answers["use_sentry"] else "no"),
+        ("examples", "onboarding, batches" if answers["example_workflows"] else "no"),
     ]
     width = max(len(label) for label, _ in rows)
     return [f"  {label.ljust(width)}  {value}" for label, value in rows]
@@ -151,6 +190,8 @@ def main() -> None:
         remove(".pre-commit-config.yaml")
     if not answers["use_sentry"]:
         remove("config/sentry.py", "temporal_app/tests/test_sentry.py")
+    if not answers["example_workflows"]:
+        remove(*EXAMPLE_FILES)
 
     write_env_file()
     # On stderr: `cruft diff > changes.patch` renders the template again and

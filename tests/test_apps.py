@@ -1,16 +1,19 @@
-"""A baked project grows by app: an app of its own with a workflow runs on
-the project's worker command with no edit to temporal_app, and no app
-imports an app that depends on it."""
+"""A baked project grows by app: an app of its own with a workflow and a
+background task runs on the project's worker command with no edit to
+temporal_app, with the examples or without them, and no app imports an
+app that depends on it."""
 
 import ast
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import output, run_pytest_in
 
 # A new app, as docs/guides/new-workflow.md has one added: its workflow calls
-# its activity, which reads the database through the ORM; its test runs the
-# real `manage.py run_temporal_worker` against a dev server.
+# its activity, which reads the database through the ORM, and its `@task`
+# counts users; its test runs both on the real `manage.py run_temporal_worker`
+# against a dev server.
 GREETINGS_APP = {
     "__init__.py": "",
     "apps.py": """
@@ -48,28 +51,38 @@ async def greet(username: str) -> str:
     user = await sync_to_async(get_user_model().objects.get)(username=username)
     return f"Hello, {user.first_name}!"
 """,
+    "tasks.py": """
+from django.contrib.auth import get_user_model
+from django.tasks import task
+
+
+@task
+def count_users() -> int:
+    return get_user_model().objects.count()
+""",
     "tests/__init__.py": "",
     "tests/test_greetings.py": """
-import uuid
+import asyncio
 from datetime import timedelta
 
 import pytest
 
+from apps.greetings.tasks import count_users
 from django_temporal_bridge.testing import Worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-async def test_the_worker_command_runs_the_greeting(dev_server, user, tmp_path):
-    client = dev_server.client
-    task_queue = f"greetings-{uuid.uuid4()}"
+async def test_the_worker_command_runs_the_greeting_and_the_task(
+    temporal, task_queue, user, tmp_path
+):
     with Worker(
         tmp_path,
-        address=client.service_client.config.target_host,
-        namespace=client.namespace,
+        address=temporal.service_client.config.target_host,
+        namespace=temporal.namespace,
         task_queue=task_queue,
     ):
-        greeting = await client.execute_workflow(
+        greeting = await temporal.execute_workflow(
             "greeting",
             user.username,
             id=task_queue,
@@ -77,15 +90,28 @@ async def test_the_worker_command_runs_the_greeting(dev_server, user, tmp_path):
             # Fail, rather than wait, if the worker does not know the workflow.
             execution_timeout=timedelta(seconds=30),
         )
+        enqueued = await count_users.aenqueue()
+        async with asyncio.timeout(30):
+            await temporal.get_workflow_handle(enqueued.id).result()
 
     assert greeting == "Hello, Ada!"
+    assert (await count_users.aget_result(enqueued.id)).return_value == 1
 """,
 }
 
 
-def test_a_new_apps_workflow_runs_on_the_worker_command(bake, generated_venv, tmp_path):
+@pytest.mark.parametrize(
+    "answers",
+    [
+        pytest.param({}, id="with-examples"),
+        pytest.param({"example_workflows": False}, id="without-examples"),
+    ],
+)
+def test_a_new_apps_workflow_and_task_run_on_the_worker_command(
+    bake, generated_venv, tmp_path, answers
+):
     project = tmp_path / "project"
-    shutil.copytree(bake({}), project)
+    shutil.copytree(bake(answers), project)
     for name, source in GREETINGS_APP.items():
         path = project / "apps" / "greetings" / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -55,6 +55,14 @@ SUPPORTED_COMBINATIONS = [
     # Secret and ConfigMap.
     {"use_kubernetes": True, "use_sentry": True, "database": "postgresql"},
     RENAMED,
+    # Without the examples: the seed's temporal_app, empty.
+    {"example_workflows": False},
+    {
+        "example_workflows": False,
+        "database": "postgresql",
+        "use_kubernetes": True,
+        "use_sentry": True,
+    },
 ]
 # Options that only matter with Docker (temporal_server, use_temporal_ui,
 # use_mailpit) are ignored without it rather than refused. Kubernetes is
@@ -161,6 +169,13 @@ def expected_option_files(answers: dict) -> dict[str, bool]:
         "config/sentry.py": answers["use_sentry"],
         "temporal_app/tests/test_sentry.py": answers["use_sentry"],
         "deploy/kubernetes/kustomization.yaml": answers["use_kubernetes"],
+        "temporal_app/starters.py": answers["example_workflows"],
+        "temporal_app/tests/test_workflows.py": answers["example_workflows"],
+        "apps/users/services.py": answers["example_workflows"],
+        # The seed's layout stays.
+        "temporal_app/workflows.py": True,
+        "temporal_app/activities.py": True,
+        "temporal_app/management/commands/run_temporal_worker.py": True,
     }
 
 
@@ -190,6 +205,7 @@ def test_unsupported_combinations_are_refused(cookies, unsupported):
         pytest.param("use_temporal_ui", ["temporal-ui"], id="temporal-ui"),
         pytest.param("use_sentry", ["Sentry", "SENTRY_"], id="sentry"),
         pytest.param("use_kubernetes", ["kubectl", "deploy/kubernetes"], id="k8s"),
+        pytest.param("example_workflows", ["onboard", "batch"], id="examples"),
     ],
 )
 def test_docs_do_not_mention_disabled_options(project, answers, option, words):
@@ -202,6 +218,25 @@ def test_docs_do_not_mention_disabled_options(project, answers, option, words):
         for doc in docs
         for word in words
         if word in (project / doc).read_text()
+    ]
+    assert mentions == []
+
+
+# The examples' words: `batch`, but not OpenTelemetry's BatchSpanProcessor
+# nor Kubernetes' Jobs (`apiVersion: batch/v1`).
+EXAMPLE_WORDS = re.compile(r"onboard|batch(?!spanprocessor|/v1)", re.IGNORECASE)
+
+
+def test_nothing_of_the_examples_is_left_without_them(project, answers):
+    """No file of a bake without the examples (code, templates, settings,
+    compose, scripts, the package) mentions onboarding or batches."""
+    if answers["example_workflows"]:
+        pytest.skip("examples chosen")
+    mentions = [
+        f"{path.relative_to(project)}: {match.group()}"
+        for path in project_files(project)
+        if path.name != ".env"
+        for match in EXAMPLE_WORDS.finditer(path.read_text(errors="replace"))
     ]
     assert mentions == []
 
@@ -460,7 +495,7 @@ FULL_SUITE_COMBINATIONS = [{}, {"database": "postgresql"}]
 def test_generated_test_suite_passes(
     project, answers, generated_venv, database_env, bake, tmp_path
 ):
-    if answers["use_sentry"]:
+    if answers["use_sentry"] and answers["example_workflows"]:
         pytest.skip("its suite is the default one's plus test_sentry.py, which runs "
                     "in test_a_sentry_bake_reports_errors_and_refuses_a_bad_dsn")  # fmt: skip
     skip_if_same_code_ran(answers, bake, with_settings_defaults=False)

@@ -312,6 +312,7 @@ ANSWERS = {
     "ci": "github",
     "use_pre_commit": True,
     "use_sentry": False,
+    "example_workflows": True,
 }
 
 
@@ -333,7 +334,14 @@ def test_summary_names_every_choice(plain_output):
         "  CI              GitHub Actions",
         "  pre-commit      yes",
         "  Sentry          no",
+        "  examples        onboarding, batches",
     ]
+
+
+def test_summary_says_when_the_examples_are_left_out(plain_output):
+    lines = post_gen.summary({**ANSWERS, "example_workflows": False})
+
+    assert "  examples        no" in lines
 
 
 def test_summary_names_the_kubernetes_manifests(plain_output):

@@ -48,7 +48,12 @@ SETTING_BEFORE, SETTING_AFTER = 'LANGUAGE_CODE = "en-us"', 'LANGUAGE_CODE = "de-
 README_NOTE = "Our deployment notes live in docs/notes.md."
 
 # (answers the project was created with, the update)
-DOCKER_OFF = {"use_docker": False, "use_pre_commit": False, "ci": "none"}
+DOCKER_OFF = {
+    "use_docker": False,
+    "use_pre_commit": False,
+    "ci": "none",
+    "example_workflows": False,
+}
 SERVICES_OFF = {
     "database": "postgresql",
     "temporal_server": "postgresql",
@@ -63,8 +68,8 @@ SERVICES_OFF = {
 UPDATES = [
     pytest.param({}, {"use_temporal_ui": False, "use_mailpit": False, "use_pre_commit": False, "ci": "none", "database": "postgresql", "temporal_server": "postgresql", "use_sentry": True, "use_kubernetes": True}, id="services-pre-commit-ci-off-postgresql-sentry-kubernetes-on"),
     pytest.param(SERVICES_OFF, {"use_temporal_ui": True, "use_mailpit": True, "database": "sqlite", "temporal_server": "dev-server", "use_sentry": False, "use_kubernetes": False}, id="services-on-sqlite-dev-server-on-sentry-kubernetes-off"),
-    pytest.param({}, {"use_docker": False}, id="docker-off"),
-    pytest.param(DOCKER_OFF, {"use_docker": True, "use_pre_commit": True, "ci": "github"}, id="docker-pre-commit-ci-on"),
+    pytest.param({}, {"use_docker": False, "example_workflows": False}, id="docker-examples-off"),
+    pytest.param(DOCKER_OFF, {"use_docker": True, "use_pre_commit": True, "ci": "github", "example_workflows": True}, id="docker-pre-commit-ci-examples-on"),
 ]
 # fmt: on
 
@@ -124,7 +129,10 @@ def answers_key(answers: dict) -> str:
 
 
 def run(args: list, cwd: Path, env: dict) -> subprocess.CompletedProcess:
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True,
+        timeout=600,  # a hung command fails instead of hanging
+    )  # fmt: skip
     assert result.returncode == 0, f"{args}:\n{output(result)}"
     return result
 
@@ -240,6 +248,21 @@ def tree(project: Path) -> dict[str, bytes]:
 CONFLICT_MARKER = re.compile(rb"^(<<<<<<<|>>>>>>>)( |$)", re.MULTILINE)
 
 
+def check_merged(project: Path) -> dict[str, bytes]:
+    """An update that merged cleanly: no rejects, no conflict markers, the
+    user's edits all there. Returns the project's files (`tree`)."""
+    assert list(project.rglob("*.rej")) == []
+    updated = tree(project)
+    conflicted = [
+        path for path, text in updated.items() if CONFLICT_MARKER.search(text)
+    ]
+    assert conflicted == []
+    assert (project / OWN_FILE).exists()
+    assert SETTING_AFTER in (project / SETTINGS).read_text()
+    assert README_NOTE in (project / "README.md").read_text()
+    return updated
+
+
 def check_update(
     project: Path,
     answers: dict,
@@ -250,20 +273,12 @@ def check_update(
     """What an update to `answers` must leave: no rejects or conflicts, the
     user's work all there, and the rest exactly what a fresh bake with those
     answers (`fresh`) has."""
-    assert list(project.rglob("*.rej")) == []
-    updated = tree(project)
-    conflicted = [
-        path for path, text in updated.items() if CONFLICT_MARKER.search(text)
-    ]
-    assert conflicted == []
+    updated = check_merged(project)
     present = {
         path: (project / path).exists() for path in expected_option_files(answers)
     }
     assert present == expected_option_files(answers)
     assert (project / ".env").read_text() == env_before
-    assert (project / OWN_FILE).exists()
-    assert SETTING_AFTER in (project / SETTINGS).read_text()
-    assert README_NOTE in (project / "README.md").read_text()
     for ours in (".env", answers_file, OWN_FILE):
         fresh.pop(ours, None)
         updated.pop(ours, None)
@@ -540,3 +555,71 @@ def test_copier_update_applies_each_option_change_and_keeps_user_edits(
             env_before = (original / ".env").read_text()
             fresh = tree(fresh_project(answers))
             check_update(project, answers, env_before, fresh, COPIER_ANSWERS)
+
+
+# --- Upgrades -------------------------------------------------------------------
+
+# The integration package: projects get it as the template has it (in
+# cookiecutter.json's _copy_without_render; Copier renders every file, and
+# the package has no Jinja: test_copier_copy_writes_the_files_cookiecutter_bakes).
+PACKAGE = "django_temporal_bridge"
+PACKAGE_IN_TEMPLATE = "{{cookiecutter.project_slug}}/" + PACKAGE
+# Its next version: in two of its files, a line (a pattern) and its new text.
+NEW_PACKAGE_LINES = {
+    "__init__.py": (r'^__version__ = ".*"$', '__version__ = "99.0.0"'),
+    "client.py": (r'\A""".*$', '"""How the project connects to Temporal (config.py).'),
+}
+
+
+@pytest.fixture
+def own_template(template_repo, scratch, git_env) -> Path:
+    """A clone of template_repo that a test may commit to: the other tests
+    make their projects from template_repo's one commit."""
+    clone = new_dir(scratch, "template") / "template"
+    run(["git", "clone", "--quiet", template_repo, clone], scratch, git_env)
+    return clone
+
+
+def release_new_package(template: Path, env: dict) -> None:
+    """The package's next version, committed to the template."""
+    for name, (line, new) in NEW_PACKAGE_LINES.items():
+        path = template / PACKAGE_IN_TEMPLATE / name
+        text, replaced = re.subn(line, new, path.read_text(), flags=re.MULTILINE)
+        assert replaced == 1, name
+        path.write_text(text)
+    commit_all(template, env, f"{PACKAGE} 99.0.0")
+
+
+@pytest.mark.parametrize("tool", ["cruft", "copier"])
+def test_an_unedited_package_upgrades_without_conflict(
+    tool, copier, own_template, git_env, scratch
+):
+    """An owner who never edited the integration package gets its new
+    version by `cruft update` or `copier update` without conflict, though
+    they edited (and committed) files of their own: the package's files
+    become the new version's, byte for byte, and the update changes nothing
+    else but the answers file."""
+    project = new_dir(scratch, "upgraded") / "my_project"
+    create, update, answers_file = {
+        "cruft": (["create", "--no-input", own_template], ["update", "--skip-apply-ask"], ".cruft.json"),
+        "copier": (copier_copy(own_template, {}, project), ["update", "--trust", "--defaults"], COPIER_ANSWERS),
+    }[tool]  # fmt: skip
+
+    def run_tool(cwd: Path, args: list) -> None:
+        if tool == "cruft":
+            run([CRUFT, *args], cwd, git_env)
+        else:
+            [(exit_code, printed)] = copier((cwd, args))
+            assert exit_code == 0, printed
+
+    run_tool(project.parent, create)
+    commit_with_user_edits(project, git_env, tool)
+    release_new_package(own_template, git_env)
+
+    run_tool(project, update)
+
+    check_merged(project)
+    status = run(["git", "status", "--porcelain"], project, git_env).stdout
+    changed = sorted(line[3:] for line in status.splitlines())
+    assert changed == sorted([answers_file, *(f"{PACKAGE}/{name}" for name in NEW_PACKAGE_LINES)])  # fmt: skip
+    assert tree(project / PACKAGE) == tree(own_template / PACKAGE_IN_TEMPLATE)

@@ -2,8 +2,10 @@
 project pointed at one) come from the django_temporal_bridge package."""
 
 import pytest
+{%- if cookiecutter.example_workflows %}
 
 from temporal_app.search_attributes import SEARCH_ATTRIBUTES
+{%- endif %}
 
 pytest_plugins = ["django_temporal_bridge.fixtures"]
 
@@ -15,11 +17,14 @@ def pytest_addoption(parser):
         help="Record the workflow histories of the replay tests again.",
     )
 
+{%- if cookiecutter.example_workflows %}
+
 
 @pytest.fixture(scope="session")
 def temporal_search_attributes():
     """The example workflows' search attributes, on every test server."""
     return SEARCH_ATTRIBUTES
+{%- endif %}
 
 
 @pytest.fixture

@@ -9,5 +9,7 @@ urlpatterns = [
     path("", include("django_temporal_bridge.urls")),
     # Your stuff: your apps' URLs
     path("", include("apps.users.urls")),
+{%- if cookiecutter.example_workflows %}
     path("", include("temporal_app.urls")),
+{%- endif %}
 ]

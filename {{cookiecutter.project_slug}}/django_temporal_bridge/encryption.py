@@ -10,7 +10,7 @@ histories encrypted with them are kept. Payloads that are not encrypted (an
 older history, or one written before the keys were set) pass through.
 
 Search attributes and workflow ids are not payloads a codec sees: Temporal
-indexes them in plain text (the project's are user and batch ids).
+indexes them in plain text (keep personal data out of them).
 
 `data_converter()` is what every client of the project uses (client.py;
 the worker uses its client's); the codec endpoint for the Web UI

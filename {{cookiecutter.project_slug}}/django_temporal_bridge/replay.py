@@ -1,9 +1,9 @@
 """Replay the histories of a cluster's recent workflows on the current code.
 
-The committed histories of the replay tests (temporal_app/tests/histories)
-cover the paths that the tests record; a cluster holds the paths that real
-runs took, and the runs still waiting (an onboarding's day) that the next
-deploy must carry on. Before a deploy, `manage.py replay_temporal_histories`
+The histories a project's replay tests commit cover the paths that its
+tests record; a cluster holds the paths that real runs took, and the runs
+still waiting (on a timer of a day, say) that the next deploy must carry
+on. Before a deploy, `manage.py replay_temporal_histories`
 fetches those of the last day (running, or closed since) and replays each
 through `Replayer` with the workflows that the worker would register: a
 change that would break one of them names its workflow id before it

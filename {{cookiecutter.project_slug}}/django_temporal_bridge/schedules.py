@@ -79,7 +79,7 @@ class DeclaredSchedule:
     args: tuple = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
     # Ids of the runs' workflows, to which Temporal appends each run's time
-    # (e.g. "reconcile-onboarding-2026-01-01T03:00:00Z"); default: the id.
+    # (e.g. "nightly-report-2026-01-01T03:00:00Z"); default: the id.
     workflow_id: str = ""
     # A run still going when the next is due: the next is skipped. Two runs
     # of the same job at once rarely do anything but compete.

@@ -6,8 +6,8 @@ tracer provider, and Temporal clients get no interceptor. On, a process
 traces its Django requests (opentelemetry-instrumentation-django) and its
 Temporal calls (temporalio.contrib.opentelemetry's TracingInterceptor, on the
 client, so the worker that uses it traces its workflows and activities too):
-a signup's request, the start of its onboarding workflow, the workflow's run
-and each of its activities share one trace. Workflows that no traced client
+a request, the start of a workflow it asks for, the workflow's run and each
+of its activities share one trace. Workflows that no traced client
 started (a schedule's, say) get a trace of their own on the worker.
 
 The web process (config/wsgi.py, config/asgi.py, and so `manage.py
@@ -154,7 +154,7 @@ def configure_tracing(service_name: str):
         resource = resource.merge(default)
     provider = TracerProvider(resource=resource)  # OTEL_TRACES_SAMPLER
     for name in exporters:
-        # In batches, off the request's thread (OTEL_BSP_* tune it).
+        # Exported off the request's thread (OTEL_BSP_* tune it).
         provider.add_span_processor(BatchSpanProcessor(_exporter(name)))
     trace.set_tracer_provider(provider)
     DjangoInstrumentor().instrument(tracer_provider=provider)

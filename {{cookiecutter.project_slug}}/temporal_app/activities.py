@@ -1,3 +1,4 @@
+{% if cookiecutter.example_workflows -%}
 """Temporal activities: every side effect of the workflows happens here.
 
 Activities run on the worker, outside Django's request cycle. They are async
@@ -270,3 +271,13 @@ async def start_missing_onboardings_activity(
         started=sum(outcome in started for outcome in outcomes),
         last_id=users[-1].pk if users else 0,
     )
+{% else -%}
+"""Temporal activities of this app: the side effects of its workflows.
+
+The worker runs every `@activity.defn` function in the activities.py of each
+installed app. Temporal may run an activity more than once (a retry, a
+worker that died), so each must be safe to repeat. Write them as async
+functions; Django's ORM runs in them through `sync_to_async`.
+temporal_app/README.md ("Your first workflow") shows one.
+"""
+{% endif -%}

@@ -1,3 +1,4 @@
+{% if cookiecutter.example_workflows -%}
 """Temporal workflows: durable orchestration, replayed from history.
 
 Workflow code must be deterministic: time, sleep and randomness come from
@@ -566,3 +567,13 @@ class ReconcileOnboardingWorkflow:
             ),
             initial_versioning_behavior=ContinueAsNewVersioningBehavior.AUTO_UPGRADE,
         )
+{% else -%}
+"""Temporal workflows of this app: durable orchestration, replayed from history.
+
+The worker (`python manage.py run_temporal_worker`) runs every
+`@workflow.defn` class in the workflows.py of each installed app. Workflow
+code is deterministic: time, sleep and randomness come from `workflow.*`,
+and every side effect (database, email, HTTP) is an activity (activities.py).
+temporal_app/README.md ("Your first workflow") shows one, and its test.
+"""
+{% endif -%}

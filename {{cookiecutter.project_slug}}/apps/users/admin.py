@@ -7,12 +7,14 @@ from .tasks import export_users_csv
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+{%- if cookiecutter.example_workflows %}
     list_display = ["username", "email", "is_staff", "onboarded_at"]
     readonly_fields = ["onboarded_at", "last_processed_at"]
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
         ("Workflows", {"fields": ["onboarded_at", "last_processed_at"]}),
     ]
+{%- endif %}
     actions = ["export_to_csv"]
 
     @admin.action(description="Export selected users to CSV (in the background)")

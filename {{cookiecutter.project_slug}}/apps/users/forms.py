@@ -4,8 +4,8 @@ from .models import User
 
 
 class SignupForm(UserCreationForm):
-    """Create an account: a username, an email address (onboarding writes to
-    it), an optional first name, and a password typed twice."""
+    """Create an account: a username, an email address (for the emails the
+    workflows send), an optional first name, and a password typed twice."""
 
     class Meta(UserCreationForm.Meta):
         model = User

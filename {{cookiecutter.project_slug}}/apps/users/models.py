@@ -1,8 +1,11 @@
 from django.contrib.auth.models import AbstractUser
+{%- if cookiecutter.example_workflows %}
 from django.db import models
+{%- endif %}
 
 
 class User(AbstractUser):
+{%- if cookiecutter.example_workflows %}
     """The project's user, set before the first migration as Django advises.
 
     The two timestamps are written by Temporal activities
@@ -15,6 +18,10 @@ class User(AbstractUser):
     last_processed_at = models.DateTimeField(
         null=True, blank=True, help_text="Set each time a batch processed the user."
     )
+{%- else %}
+    """The project's user, set before the first migration as Django advises:
+    fields added here later need only a migration."""
+{%- endif %}
 
     @property
     def display_name(self) -> str:

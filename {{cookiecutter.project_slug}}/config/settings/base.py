@@ -90,9 +90,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+{%- if cookiecutter.example_workflows %}
 # URL names: after signing up or logging in, a user sees their onboarding.
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "onboarding-status"
+{%- else %}
+# URL names of the pages before and after logging in.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+{%- endif %}
 LOGOUT_REDIRECT_URL = "home"
 
 # Middleware, templates and static files
@@ -191,6 +197,7 @@ TASKS = {
 # The session cookie's SameSite: a Temporal Web UI on another site that
 # decodes payloads through /temporal-codec/ needs None (HTTPS only).
 SESSION_COOKIE_SAMESITE = env("DJANGO_SESSION_COOKIE_SAMESITE", default="Lax")
+{%- if cookiecutter.example_workflows %}
 
 # The example workflows (temporal_app)
 # ------------------------------------------------------------------------------
@@ -207,6 +214,7 @@ TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS = env.int(
 TEMPORAL_ADMIN_TIMEOUT_SECONDS = env.float(
     "TEMPORAL_ADMIN_TIMEOUT_SECONDS", default=1.0
 )
+{%- endif %}
 
 # Your stuff: settings of your own apps
 # ------------------------------------------------------------------------------

@@ -33,7 +33,9 @@ TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS = env.float(
 # (temporal_app/tests/test_sentry.py points it at a server of its own).
 SENTRY_DSN = ""
 {%- endif %}
+{%- if cookiecutter.example_workflows %}
 # Tests that create users start no workflow, unless they ask for it.
 TEMPORAL_START_ONBOARDING_ON_SIGNUP = env.bool(
     "TEMPORAL_START_ONBOARDING_ON_SIGNUP", default=False
 )
+{%- endif %}

@@ -1,7 +1,7 @@
 #!/bin/sh
 # One-shot job of compose.yaml: create the project's namespace on the Temporal
-# server (the CLI reads TEMPORAL_ADDRESS), and register the search attributes
-# of temporal_app/search_attributes.py in it. Nothing changes what exists.
+# server (the CLI reads TEMPORAL_ADDRESS){% if cookiecutter.example_workflows %}, and register the search attributes
+# of temporal_app/search_attributes.py in it{% endif %}. Nothing changes what exists.
 #
 # A port that accepts is not a server that serves: the job first waits for
 # the cluster to report healthy, for WAIT_SECONDS at most, then gives up
@@ -26,6 +26,7 @@ else
     temporal operator namespace create --namespace "$NAMESPACE" --retention 72h
     echo "Created namespace $NAMESPACE"
 fi
+{%- if cookiecutter.example_workflows %}
 
 # A new namespace reaches every part of the server a few seconds after it is
 # created ("Namespace ... is not found" until then): retry each registration
@@ -48,3 +49,4 @@ register() {
 register UserId Int
 register BatchId Keyword
 echo "Registered the search attributes UserId (Int) and BatchId (Keyword)"
+{%- endif %}

@@ -1,5 +1,5 @@
-"""The users' CSV export, as the worker runs it (the task's own code; its run
-on Temporal is tested with the admin action in temporal_app/tests)."""
+"""The users' CSV export, as the worker runs it (the task's own code; the
+integration package's tests run tasks on a real Temporal worker)."""
 
 import csv
 
