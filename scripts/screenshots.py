@@ -349,7 +349,7 @@ def take_screenshots(
             )
 
             # The Workflows page: the task queue's recent runs.
-            page.goto(f"{stack.web_url}/admin/temporal_app/workflowrunlist/")
+            page.goto(f"{stack.web_url}/admin/django_temporal_bridge/workflowrunlist/")
             runs = page.locator("#workflow-runs")
             expect(runs).to_contain_text(workflow_id)
             expect(runs).to_contain_text("user_onboarding")

@@ -96,6 +96,7 @@ BAD_SETTINGS = [
     pytest.param({"TEMPORAL_WORKER_DEPLOYMENT_NAME": "my-project"}, "E122", "TEMPORAL_WORKER_BUILD_ID is empty, but TEMPORAL_WORKER_DEPLOYMENT_NAME is set", id="deployment-without-build-id"),
     pytest.param({"TEMPORAL_WORKER_DEPLOYMENT_NAME": "my.project", "TEMPORAL_WORKER_BUILD_ID": "v1"}, "E123", "TEMPORAL_WORKER_DEPLOYMENT_NAME is 'my.project'; it must not contain a dot", id="deployment-with-dot"),
     pytest.param({"TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS": 0}, "E013", "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS must be positive", id="client-connect-timeout-zero"),
+    pytest.param({"TEMPORAL_ADMIN_TIMEOUT_SECONDS": 0}, "E019", "TEMPORAL_ADMIN_TIMEOUT_SECONDS must be positive", id="admin-timeout-zero"),
     pytest.param({"TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS": -0.5}, "E014", "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS must be positive", id="client-rpc-timeout-negative"),
 ]
 # fmt: on
@@ -104,7 +105,9 @@ BAD_SETTINGS = [
 def assert_one_problem(pem_files, error_id: str, message: str) -> None:
     problems = check_temporal_settings(None)
 
-    assert [problem.id for problem in problems] == [f"temporal_app.{error_id}"]
+    assert [problem.id for problem in problems] == [
+        f"django_temporal_bridge.{error_id}"
+    ]
     assert message.format(**pem_files) in problems[0].msg
     assert problems[0].hint
 
@@ -187,7 +190,7 @@ def test_the_worker_refuses_to_start_with_a_bad_setting():
     )
 
     assert result.returncode != 0
-    assert "temporal_app.E003" in result.stderr
+    assert "django_temporal_bridge.E003" in result.stderr
     assert "TEMPORAL_TASK_QUEUE is empty" in result.stderr
 
 

@@ -123,7 +123,9 @@ def test_a_bad_key_configuration_is_named(settings, keys, key_id, error_id, mess
 
     problems = check_temporal_settings(None)
 
-    assert [problem.id for problem in problems] == [f"temporal_app.{error_id}"]
+    assert [problem.id for problem in problems] == [
+        f"django_temporal_bridge.{error_id}"
+    ]
     assert message in problems[0].msg
     assert KEY_A not in problems[0].msg  # a secret is never printed
     assert problems[0].hint

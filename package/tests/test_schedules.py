@@ -307,7 +307,9 @@ def test_manage_py_check_names_a_bad_declaration(tmp_path):
 
     with (
         installed_app(tmp_path, "reports", {"__init__.py": "", "schedules.py": bad}),
-        pytest.raises(SystemCheckError, match=r"temporal_app\.E025.*weekly-report"),
+        pytest.raises(
+            SystemCheckError, match=r"django_temporal_bridge\.E025.*weekly-report"
+        ),
     ):
         call_command("check")
 

@@ -267,7 +267,7 @@ def test_values_tracing_cannot_use_fail_the_system_checks(
     with pytest.raises(ImproperlyConfigured, match=named):
         tracing.traces_exporters()
     errors = check_tracing_settings(None)
-    assert [error.id for error in errors] == ["temporal_app.E130"]
+    assert [error.id for error in errors] == ["django_temporal_bridge.E130"]
     assert errors[0].msg.startswith(named)
 
 

@@ -36,7 +36,7 @@ PEM_MARKERS = {
 BOOLEANS = {"true", "false", "1", "0"}
 
 # Settings that must not be empty, and those that must be positive, with the
-# number of their check id (temporal_app.E0xx).
+# number of their check id (django_temporal_bridge.E0xx).
 REQUIRED = {"TEMPORAL_TASK_QUEUE": 3}
 POSITIVE = {
     "TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES": 6,
@@ -46,11 +46,12 @@ POSITIVE = {
     "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS": 13,
     "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS": 14,
     "TEMPORAL_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS": 20,
+    "TEMPORAL_ADMIN_TIMEOUT_SECONDS": 19,
 }
 
 
 def _id(number: int) -> str:
-    return f"temporal_app.E{number:03d}"
+    return f"django_temporal_bridge.E{number:03d}"
 
 
 def _error(setting: str, problem: str, hint: str, number: int) -> Error:
@@ -113,7 +114,7 @@ def _payload_key_errors() -> list[Error]:
         else:
             hint = "Generate a key with `python manage.py generate_payload_key`."
             number = 140
-        return [Error(str(error), hint=hint, id=f"temporal_app.E{number}")]
+        return [Error(str(error), hint=hint, id=f"django_temporal_bridge.E{number}")]
     return []
 
 
@@ -132,7 +133,7 @@ def client_errors() -> list[Error | Warning]:
         profile = client_profile()
     except ImproperlyConfigured as error:
         hint = "Fix the file, or TEMPORAL_CONFIG_FILE or TEMPORAL_PROFILE."
-        return [*errors, Error(str(error), hint=hint, id="temporal_app.E018")]
+        return [*errors, Error(str(error), hint=hint, id="django_temporal_bridge.E018")]
     if problem := _address_problem(profile.address):
         errors.append(
             _error(
@@ -149,7 +150,7 @@ def client_errors() -> list[Error | Warning]:
                 "TEMPORAL_TLS is false although TEMPORAL_API_KEY is set: the API "
                 "key travels unencrypted, and Temporal Cloud refuses it",
                 hint="Leave TEMPORAL_TLS empty (or true) with an API key.",
-                id="temporal_app.W001",
+                id="django_temporal_bridge.W001",
             )
         )
     if tls and (tls.client_cert is None) != (tls.client_private_key is None):
@@ -245,7 +246,7 @@ def check_declared_schedules(app_configs, **kwargs) -> list[Error]:
         declared_schedules()
     except InvalidScheduleError as error:
         hint = "Fix the declaration in its app's schedules.py."
-        return [Error(str(error), hint=hint, id="temporal_app.E025")]
+        return [Error(str(error), hint=hint, id="django_temporal_bridge.E025")]
     return []
 
 
@@ -261,7 +262,7 @@ def check_tracing_settings(app_configs, **kwargs) -> list[Error]:
         hint = (
             "See django_temporal_bridge/tracing.py for the OTEL_* variables it reads."
         )
-        return [Error(str(error), hint=hint, id="temporal_app.E130")]
+        return [Error(str(error), hint=hint, id="django_temporal_bridge.E130")]
     return []
 
 

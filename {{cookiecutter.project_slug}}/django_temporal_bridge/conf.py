@@ -29,6 +29,8 @@ DEFAULTS = {
     # Payload encryption (encryption.py): secret keys, and the current one.
     "TEMPORAL_PAYLOAD_KEYS": "",
     "TEMPORAL_PAYLOAD_KEY_ID": "",
+    # Seconds an admin page (visibility.py) waits for Temporal in all.
+    "TEMPORAL_ADMIN_TIMEOUT_SECONDS": 1.0,
     # The Temporal Web UI: links, and the codec endpoint's allowed origin.
     "TEMPORAL_UI_URL": "http://localhost:8080",
 }

@@ -28,3 +28,17 @@ class EnqueuedTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_path} ({self.id})"
+
+
+class WorkflowRunList(models.Model):
+    """The admin's Workflows page (admin.py): the runs it lists come from
+    Temporal, so this model has no table. It gives the page its place in
+    the admin index, and its permission: staff who may view "workflows"."""
+
+    class Meta:
+        managed = False
+        verbose_name = "workflow"
+        verbose_name_plural = "workflows"
+
+    def __str__(self) -> str:
+        return "workflows"

@@ -135,7 +135,7 @@ class TemporalTaskBackend(BaseTaskBackend):
                 Error(
                     f'{options}["TIMEOUT_SECONDS"] must be a positive number of '
                     f"seconds, not {timeout!r}.",
-                    id="temporal_app.E101",
+                    id="django_temporal_bridge.E101",
                 )
             )
         attempts = self.max_attempts
@@ -144,7 +144,7 @@ class TemporalTaskBackend(BaseTaskBackend):
                 Error(
                     f'{options}["MAX_ATTEMPTS"] must be a whole number of at least '
                     f"1, not {attempts!r}.",
-                    id="temporal_app.E102",
+                    id="django_temporal_bridge.E102",
                 )
             )
         return errors

@@ -26,7 +26,7 @@ once, at startup. The variables it reads, all standard:
   OTEL_SDK_DISABLED.
 
 A value it cannot use stops the process at startup, naming the variable
-(and `manage.py check` reports it: temporal_app.E130).
+(and `manage.py check` reports it: django_temporal_bridge.E130).
 """
 
 import importlib.util

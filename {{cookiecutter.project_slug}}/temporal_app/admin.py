@@ -1,7 +1,7 @@
-"""The example workflows in the admin: the emails they sent, each user's
-onboarding (a column, a list of the user's workflows on their page) and
-actions that start or steer it, and a read-only "Workflows" page of the
-task queue's recent runs.
+"""The example workflows in the admin: the emails they sent, and each
+user's onboarding (a column, a list of the user's workflows on their page)
+with actions that start or steer it. (The Workflows page of the task
+queue's recent runs is the package's: django_temporal_bridge/admin.py.)
 
 The users app knows nothing of Temporal (so it never imports temporal_app):
 this app adds its columns and actions to the users admin, as it adds the
@@ -12,21 +12,16 @@ temporal_app.visibility, bounded by TEMPORAL_ADMIN_TIMEOUT_SECONDS, and
 says "unknown" or "unavailable" when Temporal does not answer in time.
 """
 
-import base64
-import binascii
 from collections import Counter, defaultdict
 
-from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from apps.users.admin import UserAdmin
 from apps.users.models import User
 from django_temporal_bridge.client import TemporalUnavailable
 
-from .models import EmailDelivery, WorkflowRunList
+from .models import EmailDelivery
 from .starters import (
     MAX_BATCH_IDS,
     FollowUpCancellation,
@@ -34,12 +29,7 @@ from .starters import (
     start_batch,
     start_onboarding,
 )
-from .visibility import (
-    MAX_USER_WORKFLOWS,
-    onboarding_states,
-    recent_workflows,
-    user_workflows,
-)
+from .visibility import MAX_USER_WORKFLOWS, onboarding_states, user_workflows
 
 # An action asks at most this many users' onboardings (a page's worth).
 MAX_CANCELLATIONS = 100
@@ -169,59 +159,6 @@ class WorkflowUserAdmin(UserAdmin):
         self.message_user(
             request, f"Batch {start.workflow_id}: {start.outcome}.", messages.SUCCESS
         )
-
-
-@admin.register(WorkflowRunList)
-class WorkflowRunListAdmin(admin.ModelAdmin):
-    """The Workflows page: the recent runs of the project's task queue,
-    read from Temporal (read-only; paged forward with Temporal's page
-    token, and back to the newest)."""
-
-    page_size = 50
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Workflows",
-            "task_queue": settings.TEMPORAL_TASK_QUEUE,
-            **(extra_context or {}),
-        }
-        page_token = _decode_page_token(request.GET.get("page", ""))
-        context["is_first_page"] = page_token is None
-        try:
-            page = recent_workflows(page_size=self.page_size, page_token=page_token)
-        except TemporalUnavailable as error:
-            context["error"] = f"Temporal is unavailable: {error}"
-        else:
-            context["runs"] = page.runs
-            context["next_page"] = _encode_page_token(page.next_page_token)
-        return TemplateResponse(
-            request, "admin/temporal_app/workflow_runs.html", context
-        )
-
-
-def _encode_page_token(token: bytes | None) -> str:
-    return base64.urlsafe_b64encode(token).decode() if token else ""
-
-
-def _decode_page_token(text: str) -> bytes | None:
-    """The page token of a link; None (the first page) for a bad one."""
-    try:
-        return base64.urlsafe_b64decode(text.encode()) or None
-    except (binascii.Error, ValueError):
-        return None
 
 
 # Importing apps.users.admin above registered its UserAdmin: replace it.

@@ -37,7 +37,6 @@ def check_email_timeout(app_configs, **kwargs) -> list[Error]:
 # The example's settings that must be positive, with their check ids.
 POSITIVE = {
     "TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS": "temporal_app.E015",
-    "TEMPORAL_ADMIN_TIMEOUT_SECONDS": "temporal_app.E019",
 }
 
 

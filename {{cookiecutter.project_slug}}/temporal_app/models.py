@@ -22,18 +22,3 @@ class EmailDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} to {self.to}"
-
-
-class WorkflowRunList(models.Model):
-    """The admin's Workflows page (temporal_app.admin): the runs it lists
-    come from Temporal, so this model has no table. It gives the page its
-    place in the admin index, and its permission: the page shows to staff
-    who may view "workflows"."""
-
-    class Meta:
-        managed = False
-        verbose_name = "workflow"
-        verbose_name_plural = "workflows"
-
-    def __str__(self) -> str:
-        return "workflows"

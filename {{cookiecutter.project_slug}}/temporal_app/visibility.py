@@ -1,24 +1,15 @@
-"""Reading workflows from Django code: the users' onboarding states, a user's
-workflows (by the UserId search attribute), and the recent runs of the
-project's task queue. The admin shows them (temporal_app/admin.py); a page
-of the site can too.
-
-Pages must not wait on Temporal: each function runs in one call of the
-shared client bounded by `timeout` seconds in all, connecting included
-(TEMPORAL_ADMIN_TIMEOUT_SECONDS by default). `onboarding_states` then says
-"unknown"; the others raise TemporalUnavailable for the page to say so.
-
-Listing goes through Temporal's visibility store, which follows the
-workflows with a short delay: a workflow started a moment ago may not be
-listed yet.
+"""What Django reads back of the example workflows: the users' onboarding
+states and a user's workflows (by the UserId search attribute), for the
+admin (admin.py). Each call is bounded like the package's Workflows page
+(django_temporal_bridge.visibility): within TEMPORAL_ADMIN_TIMEOUT_SECONDS,
+`onboarding_states` says "unknown", `user_workflows` raises
+TemporalUnavailable.
 """
 
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
-from django.conf import settings
 from temporalio.client import (
     Client,
     WorkflowExecution,
@@ -29,7 +20,14 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from django_temporal_bridge.client import TemporalUnavailable, shared_client
+from django_temporal_bridge.conf import setting
 from django_temporal_bridge.config import workflow_url
+from django_temporal_bridge.visibility import (
+    WorkflowRun,
+    bounded,
+    quoted,
+    status_label,
+)
 
 from .search_attributes import USER_ID
 from .starters import onboarding_workflow_id
@@ -37,11 +35,6 @@ from .workflows import UserOnboardingWorkflow
 
 # At most this many workflows are listed for one user.
 MAX_USER_WORKFLOWS = 20
-
-
-def status_label(status: WorkflowExecutionStatus | None) -> str:
-    """Return a status as people read it ("continued as new")."""
-    return status.name.lower().replace("_", " ") if status else "unknown"
 
 
 @dataclass(frozen=True)
@@ -69,49 +62,6 @@ class OnboardingState:
         return workflow_url(self.workflow_id)
 
 
-@dataclass(frozen=True)
-class WorkflowRun:
-    """One run of a workflow, as the visibility store lists it."""
-
-    workflow_id: str
-    run_id: str
-    workflow_type: str
-    status: WorkflowExecutionStatus | None
-    start_time: datetime
-
-    @classmethod
-    def of(cls, execution: WorkflowExecution) -> "WorkflowRun":
-        return cls(
-            workflow_id=execution.id,
-            run_id=execution.run_id,
-            workflow_type=execution.workflow_type,
-            status=execution.status,
-            start_time=execution.start_time,
-        )
-
-    @property
-    def status_label(self) -> str:
-        return status_label(self.status)
-
-    @property
-    def url(self) -> str:
-        """The run in the Temporal Web UI."""
-        return f"{workflow_url(self.workflow_id)}/{self.run_id}/history"
-
-
-@dataclass(frozen=True)
-class WorkflowPage:
-    """A page of runs, and the token of the next one (None: the last page)."""
-
-    runs: list[WorkflowRun]
-    next_page_token: bytes | None
-
-
-def _quoted(value: str) -> str:
-    """A string literal of Temporal's list filter."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 async def _step(client: Client, workflow_id: str) -> str:
     """What a running onboarding says it is doing; "" when it does not answer
     (no worker polls its task queue, say)."""
@@ -134,7 +84,7 @@ async def onboarding_states_with(
         return {}
     # By workflow id rather than UserId: runs started before the search
     # attribute existed have none. A restarted onboarding has several runs.
-    query = f"WorkflowId IN ({', '.join(map(_quoted, workflow_ids))})"
+    query = f"WorkflowId IN ({', '.join(map(quoted, workflow_ids))})"
     latest: dict[str, WorkflowExecution] = {}
     async for run in client.list_workflows(query, page_size=len(workflow_ids) * 2):
         if run.id not in latest or run.start_time > latest[run.id].start_time:
@@ -175,7 +125,7 @@ def onboarding_states(
     """Return the onboarding state of each user, "unknown" for all of them
     when Temporal does not answer within `timeout` seconds."""
     user_ids = list(user_ids)
-    timeout = timeout or settings.TEMPORAL_ADMIN_TIMEOUT_SECONDS
+    timeout = timeout or setting("TEMPORAL_ADMIN_TIMEOUT_SECONDS")
     try:
         return shared_client.call(
             # The queries get half the time: the list needs the rest.
@@ -194,7 +144,7 @@ async def aonboarding_states(
     """Return the onboarding state of each user, "unknown" for all of them
     when Temporal does not answer within `timeout` seconds."""
     user_ids = list(user_ids)
-    timeout = timeout or settings.TEMPORAL_ADMIN_TIMEOUT_SECONDS
+    timeout = timeout or setting("TEMPORAL_ADMIN_TIMEOUT_SECONDS")
     try:
         return await shared_client.acall(
             lambda client: onboarding_states_with(
@@ -223,37 +173,4 @@ def user_workflows(user_id: int, *, timeout: float | None = None) -> list[Workfl
     """Return the runs that carry the user's id (UserId), at most
     MAX_USER_WORKFLOWS of them, the most recent first. Raise
     TemporalUnavailable when Temporal does not answer within `timeout` seconds."""
-    return shared_client.call(
-        lambda client: user_workflows_with(client, user_id),
-        timeout=timeout or settings.TEMPORAL_ADMIN_TIMEOUT_SECONDS,
-    )
-
-
-async def recent_workflows_with(
-    client: Client, *, page_size: int, page_token: bytes | None = None
-) -> WorkflowPage:
-    """Return a page of the runs on the project's task queue (the server
-    lists running ones first, then the most recently closed)."""
-    query = f"TaskQueue = {_quoted(settings.TEMPORAL_TASK_QUEUE)}"
-    listing = client.list_workflows(
-        query, page_size=page_size, next_page_token=page_token
-    )
-    await listing.fetch_next_page()
-    return WorkflowPage(
-        runs=[WorkflowRun.of(execution) for execution in listing.current_page or []],
-        next_page_token=listing.next_page_token or None,
-    )
-
-
-def recent_workflows(
-    *, page_size: int, page_token: bytes | None = None, timeout: float | None = None
-) -> WorkflowPage:
-    """Return a page of the runs on the project's task queue, from the page
-    token of the previous page (None: the first). Raise TemporalUnavailable
-    when Temporal does not answer within `timeout` seconds."""
-    return shared_client.call(
-        lambda client: recent_workflows_with(
-            client, page_size=page_size, page_token=page_token
-        ),
-        timeout=timeout or settings.TEMPORAL_ADMIN_TIMEOUT_SECONDS,
-    )
+    return bounded(lambda client: user_workflows_with(client, user_id), timeout)

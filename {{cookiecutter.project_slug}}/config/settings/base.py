@@ -210,10 +210,6 @@ TEMPORAL_START_ONBOARDING_ON_SIGNUP = env.bool(
 TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS = env.int(
     "TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS", default=300
 )
-# How long an admin page waits for Temporal before it shows "unknown".
-TEMPORAL_ADMIN_TIMEOUT_SECONDS = env.float(
-    "TEMPORAL_ADMIN_TIMEOUT_SECONDS", default=1.0
-)
 {%- endif %}
 
 # Your stuff: settings of your own apps

@@ -1,7 +1,7 @@
-"""What the admin shows of Temporal: each user's onboarding in the users
-list, the cancel-follow-up action, a user's workflows on their page, and
-the Workflows page; on a real dev server, and with Temporal down (the pages
-still render, fast, and say so)."""
+"""What the admin shows of the example workflows: each user's onboarding
+in the users list, the cancel-follow-up action and a user's workflows on
+their page; on a real dev server, and with Temporal down (the pages still
+render, fast, and say so). The Workflows page is the package's."""
 
 import asyncio
 import re
@@ -9,16 +9,13 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async as sync
-from django.contrib.auth.models import Permission
 
-from temporal_app.admin import WorkflowRunListAdmin
 from temporal_app.starters import onboarding_workflow_id, start_onboarding
 from temporal_app.tests.stand_ins import onboarding_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 USERS_PAGE = "/admin/users/user/"
-WORKFLOWS_PAGE = "/admin/temporal_app/workflowrunlist/"
 # A timeout guard, not a benchmark: a page that waited for Temporal's own
 # timeouts (10 s in the test settings) would take far longer.
 DOWN_PAGE_SECONDS = 2
@@ -193,83 +190,3 @@ def test_a_users_page_says_when_their_workflows_are_unavailable(
 
     assert time.monotonic() - started < DOWN_PAGE_SECONDS
     assert "Workflows unavailable: Temporal did not answer within 0.2 s" in page
-
-
-@pytest.mark.integration
-async def test_the_workflows_page_lists_the_task_queues_runs_page_by_page(
-    temporal, task_queue, admin_client, django_user_model, monkeypatch, patient_admin
-):
-    monkeypatch.setattr(WorkflowRunListAdmin, "page_size", 2)
-    users = await sync(make_users)(django_user_model, "ada", "bob", "cy")
-    ids = {(await sync(start_onboarding)(user)).workflow_id for user in users}
-
-    first = await wait_for_page(
-        admin_client, WORKFLOWS_PAGE, lambda page: "Next page" in page
-    )
-    next_link = re.search(r'href="(\?page=[^"]+)"', first).group(1)
-    second = (
-        await sync(admin_client.get)(WORKFLOWS_PAGE + next_link.replace("&amp;", "&"))
-    ).content.decode()
-
-    def listed(page: str) -> set[str]:
-        return set(re.findall(r"/workflows/([^/]+)/[^/]+/history", page))
-
-    assert len(listed(first)) == 2
-    assert listed(first) | listed(second) == ids
-    assert "user_onboarding" in first and "running" in first
-    assert "Newest" in second
-    for workflow_id in ids:
-        await temporal.get_workflow_handle(workflow_id).terminate()
-
-
-@pytest.mark.integration
-def test_a_page_token_that_temporal_does_not_take_leads_back_to_the_newest(
-    temporal, admin_client, settings
-):
-    """The dev server answers a made-up token with an error that the client
-    retries until the page's deadline."""
-    settings.TEMPORAL_ADMIN_TIMEOUT_SECONDS = 0.2
-
-    response = admin_client.get(WORKFLOWS_PAGE + "?page=bm90LWEtdG9rZW4=")
-
-    page = response.content.decode()
-    assert response.status_code == 200
-    assert "Temporal is unavailable" in page
-    assert '<a href="?">Newest</a>' in page
-
-
-def test_the_workflows_page_says_when_temporal_is_unavailable(
-    monkeypatch, black_hole, admin_client, settings
-):
-    monkeypatch.setenv("TEMPORAL_ADDRESS", black_hole)
-    settings.TEMPORAL_ADMIN_TIMEOUT_SECONDS = 0.2
-
-    started = time.monotonic()
-    page = admin_client.get(WORKFLOWS_PAGE).content.decode()
-
-    assert time.monotonic() - started < DOWN_PAGE_SECONDS
-    assert "Temporal is unavailable: Temporal did not answer within 0.2 s" in page
-
-
-def test_the_workflows_page_is_in_the_admin_index_for_those_who_may_view_it(
-    client, django_user_model
-):
-    staff = django_user_model.objects.create_user(
-        username="staff", password="pw", is_staff=True
-    )
-    client.force_login(staff)
-    assert "Workflows" not in client.get("/admin/").content.decode()
-    assert client.get(WORKFLOWS_PAGE).status_code == 403
-
-    staff.user_permissions.add(Permission.objects.get(codename="view_workflowrunlist"))
-
-    assert WORKFLOWS_PAGE in client.get("/admin/").content.decode()
-
-
-def test_the_workflows_page_is_for_staff_only(client, django_user_model):
-    client.force_login(django_user_model.objects.create_user(username="visitor"))
-
-    response = client.get(WORKFLOWS_PAGE)
-
-    assert response.status_code == 302
-    assert response.url.startswith("/admin/login/")
