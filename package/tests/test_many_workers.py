@@ -1,14 +1,26 @@
 """Many workers, one task queue: three real worker processes share a batch
 of 100,000 users on the session's `temporal server start-dev`, one of them
 is killed (SIGKILL) in the middle of a range of users, and the batch still
-ends with every user processed once, by the count and in the database."""
+ends with every user processed once, by the count and in the database.
+
+A range of 10,000 users takes about a tenth of a second, the whole batch
+about a second: faster than a test can look at it. So the test does not
+wait for a worker to be in the middle of a range, it puts one there. It
+holds the users table's write lock from before the batch starts, until
+every worker has a range whose first bulk update waits for the lock. Then
+it stops one of them (SIGSTOP), releases the lock, and once that worker's
+update has committed (users onboarded that no heartbeat reported, the rest
+of its range still to do), kills it.
+
+PostgreSQL only: a stopped worker's update, already sent, runs in the
+server; on SQLite it would wait for the lock in the stopped process."""
 
 import asyncio
 import signal
 import socket
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -28,6 +40,9 @@ pytestmark = [
     pytest.mark.integration,
     pytest.mark.resilience,
     pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="a PostgreSQL server's locks"
+    ),
     # Three workers start at once: on a loaded 2-core machine that alone
     # took up to 40 s.
     pytest.mark.timeout(300),
@@ -79,6 +94,7 @@ class RangeInFlight:
     worker: str  # the worker's identity
     payload: UserRangePayload
     heartbeat_after_id: int  # where a retry resumes
+    started: datetime  # when the worker started it
 
 
 async def test_three_workers_share_a_batch_and_a_killed_workers_range_is_retried(
@@ -99,16 +115,22 @@ async def test_three_workers_share_a_batch_and_a_killed_workers_range_is_retried
             stack.enter_context(worker)
             workers[f"{worker.process.pid}@{socket.gethostname()}"] = worker
         await wait_for_pollers(client, task_queue, set(workers))
-        handle = await client.start_workflow(
-            BatchProcessingWorkflow.run,
-            BatchProcessingWorkflowInput(batch_id=task_queue, **BATCH),
-            id=f"batch-{task_queue}",
-            task_queue=task_queue,
-            execution_timeout=timedelta(minutes=5),
-        )
-
-        killed, onboarded_at_the_kill = await kill_a_worker_mid_range(
-            client, handle, workers
+        # No bulk update commits until the test lets them: the gate.
+        await sync_to_async(lock_users_table)()
+        try:
+            handle = await client.start_workflow(
+                BatchProcessingWorkflow.run,
+                BatchProcessingWorkflowInput(batch_id=task_queue, **BATCH),
+                id=f"batch-{task_queue}",
+                task_queue=task_queue,
+                execution_timeout=timedelta(minutes=5),
+            )
+            victim = await wait_for_a_range_per_worker(client, handle)
+            workers[victim.worker].process.send_signal(signal.SIGSTOP)
+        finally:
+            await sync_to_async(unlock_users_table)()
+        killed, onboarded_at_the_kill = await kill_once_it_has_onboarded(
+            client, handle, workers[victim.worker], victim
         )
         async with asyncio.timeout(90):
             result = await handle.result()
@@ -151,49 +173,83 @@ async def wait_for_pollers(client: Client, task_queue: str, identities: set) -> 
         pytest.fail(f"workers {sorted(identities)} expected; polling: {polling}")
 
 
-async def kill_a_worker_mid_range(
-    client: Client, handle: WorkflowHandle, workers: dict[str, Worker]
-) -> tuple[RangeInFlight, dict[int, object]]:
-    """Kill a worker in the middle of a range: some of its users onboarded
-    after its last heartbeat (a retry goes over them again), some not yet.
+async def wait_for_a_range_per_worker(
+    client: Client, handle: WorkflowHandle
+) -> RangeInFlight:
+    """While the test holds the users table's lock: wait until every worker
+    has started a range and its range's first bulk update waits for the lock
+    (a worker runs one activity at a time: WORKERS updates waiting are one
+    per worker). Return the range started last, which has the most of its
+    heartbeat timeout left."""
+    waiting, ranges = 0, []
+    try:
+        async with asyncio.timeout(60):
+            while waiting < WORKERS or not ranges:
+                await asyncio.sleep(0.05)
+                waiting = await sync_to_async(updates_waiting)()
+                ranges = await ranges_in_flight(client, handle)
+    except TimeoutError:
+        pytest.fail(f"{waiting} updates wait for the lock; ranges started: {ranges}")
+    return max(ranges, key=lambda in_flight: in_flight.started)
 
-    The test holds the users table's write lock while it looks, so that no
-    range moves on meanwhile (a range that has users left cannot finish).
+
+async def kill_once_it_has_onboarded(
+    client: Client, handle: WorkflowHandle, worker: Worker, stopped: RangeInFlight
+) -> tuple[RangeInFlight, dict[int, object]]:
+    """Kill the stopped worker as soon as the update it had sent has
+    committed: as if it died between a bulk update and its heartbeat. Its
+    range then has users onboarded after its last heartbeat (a retry goes
+    over them again) and users left, and keeps them: no worker holds it
+    until Temporal retries it, after the heartbeat timeout.
+
     Return the range, and each onboarded user's onboarded_at at the kill."""
     async with asyncio.timeout(60):
-        while True:
-            processed = (await handle.query(BatchProcessingWorkflow.progress))[
-                "processed"
-            ]
-            assert processed < USERS, "the batch ended before a worker was killed"
-            if processed:
-                await sync_to_async(lock_users_table)()
-                try:
-                    for in_flight in await ranges_in_flight(client, handle):
-                        if await sync_to_async(is_mid_range)(in_flight):
-                            worker = workers[in_flight.worker]
-                            worker.stop(signal.SIGKILL)
-                            return in_flight, await sync_to_async(onboarded_at)()
-                finally:
-                    await sync_to_async(unlock_users_table)()
-            await asyncio.sleep(0.05)
+        while not await sync_to_async(has_onboarded_users)(stopped):
+            await asyncio.sleep(0.01)
+    worker.stop(signal.SIGKILL)
+    onboarded_at_the_kill = await sync_to_async(onboarded_at)()
+    in_flight = next(
+        (
+            in_flight
+            for in_flight in await ranges_in_flight(client, handle)
+            if in_flight.activity_id == stopped.activity_id
+        ),
+        None,
+    )
+    assert in_flight is not None and in_flight.worker == stopped.worker, (
+        f"range {stopped.activity_id}, started {stopped.started:%H:%M:%S.%f}"
+        f" UTC, was retried before the kill: its heartbeat timeout"
+        f" ({BATCH['heartbeat_timeout_seconds']} s) passed first: {in_flight}"
+    )
+    assert await sync_to_async(is_mid_range)(in_flight), in_flight
+    return in_flight, onboarded_at_the_kill
 
 
 def lock_users_table() -> None:
-    """Take the write lock of the users table (of the whole database, on
-    SQLite); readers go on, the workers' bulk updates wait."""
+    """Take the write lock of the users table: readers go on (the workflow
+    plans its ranges), the workers' bulk updates wait."""
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("BEGIN IMMEDIATE")
-        else:
-            cursor.execute("BEGIN")
-            table = connection.ops.quote_name(User._meta.db_table)
-            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        cursor.execute("BEGIN")
+        table = connection.ops.quote_name(User._meta.db_table)
+        cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
 
 
 def unlock_users_table() -> None:
     with connection.cursor() as cursor:
         cursor.execute("ROLLBACK")
+
+
+def updates_waiting() -> int:
+    """How many connections wait for the users table's lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted"
+            " AND locktype = 'relation' AND relation = %s::regclass"
+            " AND database = (SELECT oid FROM pg_database"
+            " WHERE datname = current_database())",
+            [connection.ops.quote_name(User._meta.db_table)],
+        )
+        return cursor.fetchone()[0]
 
 
 async def ranges_in_flight(
@@ -225,7 +281,11 @@ async def ranges_in_flight(
             after_id = details["after_id"]
         ranges.append(
             RangeInFlight(
-                pending.activity_id, pending.last_worker_identity, payload, after_id
+                pending.activity_id,
+                pending.last_worker_identity,
+                payload,
+                after_id,
+                pending.last_started_time.ToDatetime(),
             )
         )
     return ranges
@@ -241,6 +301,15 @@ def is_mid_range(in_flight: RangeInFlight) -> bool:
         users.filter(onboarded_at__isnull=False).exists()
         and users.filter(onboarded_at__isnull=True).exists()
     )
+
+
+def has_onboarded_users(in_flight: RangeInFlight) -> bool:
+    """Whether the range has users onboarded."""
+    return User.objects.filter(
+        pk__gt=in_flight.payload.after_id,
+        pk__lte=in_flight.payload.last_id,
+        onboarded_at__isnull=False,
+    ).exists()
 
 
 def onboarded_at() -> dict[int, object]:
