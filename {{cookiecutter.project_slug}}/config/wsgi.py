@@ -8,7 +8,6 @@ from django_temporal_bridge.tracing import configure_tracing
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
-# Before the application loads its middleware: the OTEL_* variables may ask
-# for request spans.
+# Before the middleware loads: the OTEL_* variables may ask for request spans.
 configure_tracing("{{ cookiecutter.project_slug|replace('_', '-') }}-web")
 application = get_wsgi_application()

@@ -1,8 +1,5 @@
-"""Create the git-ignored .env from .env.example, with fresh secrets.
-
-Run by the template's post-generation hook and by `make install` (for a new
-clone). An existing .env is left alone. Standard library only.
-"""
+"""Create the git-ignored .env from .env.example, with fresh secrets (run by the
+template's hook and `make install`; standard library only)."""
 
 import secrets
 import sys

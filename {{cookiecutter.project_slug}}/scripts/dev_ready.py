@@ -1,8 +1,5 @@
-"""Part of `make dev`: once Temporal answers, make its schedules match the
-code (`manage.py sync_temporal_schedules`); once Temporal, its Web UI and
-Django answer, print where everything is; then wait until `make dev` stops
-(honcho stops every process as soon as one of them ends). Standard library
-only."""
+"""Part of `make dev`: sync the schedules, print where everything is, then wait
+(honcho stops all processes when one ends). Standard library only."""
 
 import signal
 import socket

@@ -1,15 +1,7 @@
 {% if cookiecutter.example_workflows -%}
-"""Temporal activities: every side effect of the workflows happens here.
+"""The example workflows' activities: their side effects, each safe to repeat.
 
-Activities run on the worker, outside Django's request cycle. They are async
-functions, and their synchronous ORM and email work runs through
-`sync_to_async`. The worker's interceptor (django_temporal_bridge.interceptors) gives
-each activity its own thread for that work and closes its database
-connections around it.
-
-Temporal may run an activity more than once (a retry, a worker crash), so
-each one is safe to repeat. Payloads are single dataclasses: new fields get
-defaults, so workflows already running keep working.
+New payload fields need defaults: runs in flight send payloads without them.
 """
 
 import asyncio
@@ -38,8 +30,7 @@ class EmailPayload:
     subject: str
     body: str
     from_email: str | None = None
-    # Same key, same email: a retry of an email already sent does nothing.
-    # Workflows derive it from their id; empty means "always send".
+    # Same key, same email (a retry sends nothing); empty: always send.
     idempotency_key: str = ""
 
 
@@ -51,7 +42,7 @@ class UserProcessingPayload:
 
 @dataclass
 class UserChunkPayload:
-    """A chunk of a batch: one activity does bulk ORM work for many users."""
+    """A chunk of a batch: bulk ORM work for many users in one activity."""
 
     user_ids: list[int]
     action: str = "process"
@@ -68,8 +59,7 @@ class UserPagePayload:
 
 @dataclass
 class UserRangesPayload:
-    """Split a selection's users after `after_id` into `count` ranges of
-    `size` users (fewer when the selection ends)."""
+    """Plan `count` ranges of `size` users of a selection after `after_id`."""
 
     selection: str
     after_id: int
@@ -79,8 +69,7 @@ class UserRangesPayload:
 
 @dataclass
 class UserRange:
-    """The selection's users with after_id < id <= last_id, `size` of them
-    when the range was planned."""
+    """A selection's users with after_id < id <= last_id (`size` when planned)."""
 
     after_id: int
     last_id: int
@@ -89,8 +78,7 @@ class UserRange:
 
 @dataclass
 class UserRangePayload:
-    """A range of a batch over a selection: one activity applies the action
-    to its users, by bulk updates over id ranges."""
+    """A range of a batch over a selection, for one activity."""
 
     selection: str
     after_id: int
@@ -125,18 +113,14 @@ async def process_user_activity(payload: UserProcessingPayload) -> dict:
     return {"status": "processed", "user_id": payload.user_id, "action": payload.action}
 
 
-# Users per bulk update inside a chunk; the chunk heartbeats after each.
+# Users per bulk update in a chunk; the chunk heartbeats after each.
 HEARTBEAT_EVERY = 250
 
 
 @activity.defn
 async def process_user_chunk_activity(payload: UserChunkPayload) -> dict:
-    """Apply an action to many users; report the ids that are missing.
-
-    It heartbeats its progress after each slice of users, so a worker that
-    dies mid-chunk is noticed within the heartbeat timeout, and the retry
-    resumes after the last slice reported.
-    """
+    """Apply an action to many users; report the ids that are missing."""
+    # A retry (after a worker died) resumes after the last slice heartbeated.
     done, missing = 0, []
     if details := activity.info().heartbeat_details:
         done, missing = details[0]["done"], details[0]["failed_ids"]
@@ -158,9 +142,7 @@ async def fetch_user_ids_activity(payload: UserPagePayload) -> list[int]:
 
 @activity.defn
 async def plan_user_ranges_activity(payload: UserRangesPayload) -> list[UserRange]:
-    """The next ranges of a selection's users, each ready for
-    process_user_range_activity. The database finds their bounds; no user
-    id but theirs is returned, however many users they hold."""
+    """The next ranges of a selection, bounded by the database (no ids travel)."""
     bounds = await _on_users(
         user_id_ranges,
         payload.selection,
@@ -181,13 +163,8 @@ RANGE_SLICE = 2500
 
 @activity.defn
 async def process_user_range_activity(payload: UserRangePayload) -> dict:
-    """Apply an action to a selection's users in an id range, RANGE_SLICE
-    users per bulk update; report how many there were.
-
-    It heartbeats the last id done after each slice, so a worker that dies
-    mid-range is noticed within the heartbeat timeout, and the retry resumes
-    after that id, counting on from what was reported.
-    """
+    """Apply an action to a selection's users in an id range; count them."""
+    # A retry (after a worker died) resumes after the last id heartbeated.
     after_id, processed = payload.after_id, 0
     if details := activity.info().heartbeat_details:
         after_id, processed = details[0]["after_id"], details[0]["processed"]
@@ -246,9 +223,7 @@ MAX_CONCURRENT_STARTS = 20
 async def start_missing_onboardings_activity(
     payload: OnboardingPagePayload,
 ) -> OnboardingPageResult:
-    """Start onboarding for a page of the users who need it, through the
-    worker's client. Users whose onboarding runs or completed are left
-    alone, so a retry of this activity starts nothing twice."""
+    """Start onboarding for a page of the users who need it (none twice)."""
     # Imported here: the starters import the workflows, which import this module.
     from django_temporal_bridge.starting import StartOutcome
 

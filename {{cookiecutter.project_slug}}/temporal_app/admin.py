@@ -1,16 +1,5 @@
-"""The example workflows in the admin: the emails they sent, and each
-user's onboarding (a column, a list of the user's workflows on their page)
-with actions that start or steer it. (The Workflows page of the task
-queue's recent runs is the package's: django_temporal_bridge/admin.py.)
-
-The users app knows nothing of Temporal (so it never imports temporal_app):
-this app adds its columns and actions to the users admin, as it adds the
-signal that starts onboarding (signals.py).
-
-No page waits on Temporal for long: what they show comes from
-temporal_app.visibility, bounded by TEMPORAL_ADMIN_TIMEOUT_SECONDS, and
-says "unknown" or "unavailable" when Temporal does not answer in time.
-"""
+"""The example workflows in the admin, extending the users admin (which never
+imports temporal_app; docs: the admin guide)."""
 
 from collections import Counter, defaultdict
 
@@ -31,15 +20,13 @@ from .starters import (
 )
 from .visibility import MAX_USER_WORKFLOWS, onboarding_states, user_workflows
 
-# An action asks at most this many users' onboardings (a page's worth).
+# Onboardings an action asks at most (a page's worth).
 MAX_CANCELLATIONS = 100
 
 
 @admin.register(EmailDelivery)
 class EmailDeliveryAdmin(admin.ModelAdmin):
-    """The emails the workflows sent, one row per idempotency key (read-only:
-    a row with a `sent_at` stands for an email that left; one without is an
-    attempt sending now, or one that died, which a retry takes over)."""
+    """The emails the workflows sent, one per idempotency key (read-only)."""
 
     list_display = ["claimed_at", "sent_at", "to", "subject", "idempotency_key"]
     list_filter = [("sent_at", admin.EmptyFieldListFilter)]
@@ -54,8 +41,7 @@ class EmailDeliveryAdmin(admin.ModelAdmin):
 
 
 class WorkflowUserAdmin(UserAdmin):
-    """The users admin, with each user's onboarding, and actions that start
-    the example workflows or cancel a follow-up email."""
+    """The users admin, with each user's onboarding and workflow actions."""
 
     list_display = [*UserAdmin.list_display, "onboarding"]
     actions = [

@@ -7,7 +7,6 @@ class TemporalAppConfig(AppConfig):
 {%- if cookiecutter.example_workflows %}
 
     def ready(self) -> None:
-        # The system check of the example's email settings, and the signal
-        # that starts onboarding for new users.
+        # Registers the example's system checks and its signal.
         from . import checks, signals  # noqa: F401
 {%- endif %}

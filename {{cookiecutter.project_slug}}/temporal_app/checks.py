@@ -1,7 +1,4 @@
-"""System checks of the example workflows' own settings: the welcome
-emails' SMTP timeout, and the positive numbers. (The checks of the Temporal
-configuration are the package's: django_temporal_bridge/checks.py.)
-"""
+"""System checks of the example workflows' settings (the package checks the rest)."""
 
 from django.conf import settings
 from django.core.checks import Error, register
@@ -14,8 +11,7 @@ SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 @register("temporal")
 def check_email_timeout(app_configs, **kwargs) -> list[Error]:
-    """An SMTP server that stops answering must fail the send before Temporal
-    times the email activity out."""
+    """A hung SMTP server must fail the send before the activity times out."""
     mailer = settings.MAILERS.get("default", {})
     if mailer.get("BACKEND", SMTP_BACKEND) != SMTP_BACKEND:
         return []

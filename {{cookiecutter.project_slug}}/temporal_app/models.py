@@ -3,13 +3,8 @@ from django.utils import timezone
 
 
 class EmailDelivery(models.Model):
-    """One email of `send_email_activity`, keyed by its idempotency key.
-
-    Temporal retries an activity that failed or whose worker died, so the
-    same email can be asked for twice; the key makes the second ask a no-op.
-    A row without `sent_at` is a claim: an attempt is sending that email now,
-    or died while it was (see services.send_email_once).
-    """
+    """An email of `send_email_activity`, by idempotency key (a retry sends none);
+    without `sent_at`, a claim: being sent, or left by a dead attempt."""
 
     idempotency_key = models.CharField(max_length=255, unique=True)
     to = models.EmailField()

@@ -1,10 +1,5 @@
-"""How a user's onboarding is going, read live from Temporal: whether its
-workflow runs, the step its `status` query reports, and the emails it sent.
-
-Read through the shared client, so it is bounded like every call from
-Django: with Temporal down or slow, the answer is "unavailable" within the
-TEMPORAL_CLIENT_* timeouts.
-"""
+"""How a user's onboarding is going (its run, `status` query and emails), bounded
+by the shared client's timeouts: "unavailable" when Temporal is down."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,8 +20,7 @@ from .starters import onboarding_workflow_id
 from .visibility import status_label
 from .workflows import UserOnboardingWorkflow
 
-# The states of an onboarding besides the workflow's own statuses (running,
-# completed, failed, ...).
+# States besides the workflow's own statuses (running, completed, ...).
 NOT_STARTED = "not started"
 UNAVAILABLE = "unavailable"
 
@@ -111,8 +105,7 @@ def onboarding_progress(user_id: int) -> OnboardingProgress:
         )
     except TemporalUnavailable:
         state, step = UNAVAILABLE, ""
-    # Each email's idempotency key starts with the id of the workflow that
-    # sent it (UserOnboardingWorkflow._send_email).
+    # Keys are `<workflow id>/<purpose>` (UserOnboardingWorkflow._send_email).
     sent = EmailDelivery.objects.filter(
         idempotency_key__startswith=f"{workflow_id}/", sent_at__isnull=False
     ).order_by("sent_at")

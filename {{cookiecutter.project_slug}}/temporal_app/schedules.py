@@ -1,10 +1,5 @@
-"""The example's periodic jobs, declared in code (see django_temporal_bridge/schedules.py).
-
-`python manage.py sync_temporal_schedules` makes the server's schedules match
-what `declared_schedules()` returns here and in every other installed app's
-`schedules.py`. Run it on every deploy; `make dev` and the Docker Compose
-stack run it.
-"""
+"""The example's periodic jobs, applied by `manage.py sync_temporal_schedules`
+on every deploy (docs: the schedules guide)."""
 
 from datetime import timedelta
 
@@ -37,8 +32,7 @@ def declared_schedules() -> list[DeclaredSchedule]:
                 description="Starts onboarding for users who have none "
                 "(signed up while Temporal was down).",
                 overlap=ScheduleOverlapPolicy.SKIP,
-                # After an outage, one run is enough: each finds every user
-                # still waiting.
+                # After an outage one run is enough: it finds every user waiting.
                 catchup_window=max(every, timedelta(minutes=1)),
             )
         )
@@ -48,7 +42,6 @@ def declared_schedules() -> list[DeclaredSchedule]:
             task=purge_email_deliveries,
             cron="0 4 * * *",  # at 04:00 in settings.TIME_ZONE
             description="Deletes the email records older than 30 days.",
-            # A purge still running at the next night's: skip that one.
             overlap=ScheduleOverlapPolicy.SKIP,
             # Missed while Temporal was down: any time that day will do.
             catchup_window=timedelta(hours=12),
@@ -58,21 +51,17 @@ def declared_schedules() -> list[DeclaredSchedule]:
         DeclaredSchedule(
             id=NIGHTLY_USER_BATCH,
             workflow="batch_processing",
-            # No batch id: each run takes its workflow id as its batch id,
-            # e.g. nightly-2026-01-02T02:00:00Z (its run's time, in UTC).
+            # No batch id: each run takes nightly-<its time> from its workflow id.
             arg=BatchProcessingWorkflowInput(
                 batch_id="", selection="active", action="process"
             ),
             workflow_id="batch-nightly",
             cron="0 3 * * *",  # at 03:00 in settings.TIME_ZONE
             description="Processes every active user, nightly.",
-            # An example: an operator turns it on (Web UI, or `temporal
-            # schedule toggle --schedule-id nightly-user-batch --unpause`).
+            # An example: an operator unpauses it (Web UI or `temporal schedule`).
             paused=True,
-            # A night's batch still running at the next: skip the next.
             overlap=ScheduleOverlapPolicy.SKIP,
-            # Missed while Temporal was down: still run it if Temporal is back
-            # by 09:00, before the working day; later, wait for the next night.
+            # Missed while Temporal was down: run it if back by 09:00 (before work).
             catchup_window=timedelta(hours=6),
         )
     )

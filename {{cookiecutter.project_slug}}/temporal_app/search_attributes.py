@@ -1,11 +1,5 @@
-"""The custom search attributes that the example's workflows carry, defined
-once: the starters set them, the admin lists a user's or a batch's workflows
-by them, and continue-as-new carries them to the next run.
-
-Every server the project starts registers them (`make temporal`, the Compose
-stack, the test servers); for another cluster see the Temporal Cloud guide.
-Their values are stored unencrypted: ids, never names or email addresses.
-"""
+"""The example workflows' custom search attributes (docs: the Temporal Cloud
+guide). Stored unencrypted: ids only, never personal data."""
 
 from temporalio.common import SearchAttributeKey
 

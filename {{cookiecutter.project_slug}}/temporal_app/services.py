@@ -1,5 +1,4 @@
-"""Side effects the activities perform, as plain functions (testable without
-Temporal)."""
+"""The activities' side effects as plain functions, testable without Temporal."""
 
 from datetime import timedelta
 
@@ -10,37 +9,24 @@ from django.utils import timezone
 
 from .models import EmailDelivery
 
-# Added to the mailer's timeout to decide that a claim's attempt is dead: it
-# covers the database work around the send and the SMTP steps after the first.
-# (The timeout bounds each reply, not the whole exchange: a server that
-# answers every step just in time can outlast a claim, and then get the
-# email twice.)
+# Added to the mailer's timeout before a claim counts as dead: room for the
+# database work and the later SMTP steps (the timeout bounds each reply).
 CLAIM_MARGIN = timedelta(seconds=30)
 
 
 class EmailInFlightError(Exception):
-    """Another attempt is sending this email now. Retryable: Temporal tries
-    the activity again later, and then finds it sent, or the claim stale."""
+    """Another attempt is sending this email now (retryable)."""
 
 
 def send_email_once(
     *, to: str, subject: str, body: str, from_email: str, idempotency_key: str
 ) -> bool:
-    """Send an email unless one with this idempotency key was sent already.
+    """Send an email unless its idempotency key was sent; return if it sent now.
 
-    Returns whether it sent now. No transaction is open while the mail
-    server answers (a hung server would otherwise hold the database
-    connection, and on SQLite every writer): the attempt commits a claim on
-    the key, sends, then marks the claim sent. A key already sent returns
-    False. A key claimed by an attempt that may still be sending raises
-    EmailInFlightError (retryable); a claim older than the mailer's timeout
-    plus CLAIM_MARGIN was left by an attempt that died, and is taken over. A
-    failed send releases the claim, so a retry sends. Left open, as SMTP
-    offers no way to close them: a crash (or a lost database, or a lost
-    reply) between the mail server's acceptance and the record sends twice,
-    and so can a server slow enough to outlast the claim (see CLAIM_MARGIN).
-    An empty key sends unconditionally. Never call it inside
-    transaction.atomic(): it refuses to.
+    It commits a claim on the key, sends with no transaction open (a hung mail
+    server must hold no connection, nor SQLite's write lock), then marks it
+    sent. A crash between the server's acceptance and the mark sends twice:
+    SMTP cannot close that window (docs: the outages guide, "Emails").
     """
     if transaction.get_connection().in_atomic_block:
         raise transaction.TransactionManagementError(
@@ -63,7 +49,7 @@ def send_email_once(
 
 
 def _claim(key: str, *, to: str, subject: str) -> EmailDelivery | None:
-    """Commit a claim on the key; None if its email was sent already."""
+    """Commit a claim on the key (taking a stale one over); None if sent already."""
     now = timezone.now()
     try:
         return EmailDelivery.objects.create(

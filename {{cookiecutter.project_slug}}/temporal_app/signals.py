@@ -28,8 +28,7 @@ def start_onboarding_for_new_user(sender, instance, created, raw=False, **kwargs
 
 
 def _start(user) -> None:
-    # The signup has committed: whatever happens here must not fail it, and
-    # nothing is lost, as the reconcile schedule starts what did not start.
+    # Never fail the committed signup: the reconcile schedule starts what did not.
     try:
         start_onboarding(user)
     except TemporalUnavailable as error:

@@ -1,25 +1,7 @@
-"""Starting and steering workflows from Django code: signals, admin
-actions, views and management commands all go through here.
+"""Starting and steering the example workflows from Django (sync and `a*` async).
 
-- Every start goes through the process's shared client
-  (`django_temporal_bridge.client.shared_client`) and is bounded in time: with Temporal
-  down, a start raises `TemporalUnavailable` within the client timeouts.
-  `start_*` are for sync code, `astart_*` for async code.
-- Workflow ids are deterministic (`onboarding-<user_id>`), so a repeated start
-  never duplicates: a running workflow is left alone, a completed one is not
-  run again, and one that failed (or was cancelled, terminated or timed out)
-  is started again. The returned `WorkflowStart` says which happened.
-- Starts set the workflows' search attributes (temporal_app.search_attributes:
-  `UserId`, `BatchId`), so a user's or a batch's runs can be listed; a server
-  that lacks them refuses the start, and the error (`SearchAttributeMissing`,
-  a `TemporalUnavailable`) says how to register them.
-- `cancel_follow_up` asks a user's onboarding to skip its follow-up email
-  (a workflow update) and says whether one was still pending;
-  `cancel_follow_ups` asks many users' at once (the admin's action).
-- Model signals start workflows through `transaction.on_commit`, so nothing
-  starts for a row that was rolled back (see temporal_app.signals); a start
-  that fails there is made later by the `reconcile-onboarding` schedule
-  (temporal_app.schedules).
+Bounded by the shared client (TemporalUnavailable). Ids are deterministic: a
+repeated start leaves a running or completed run alone, restarts a failed one.
 """
 
 import asyncio
@@ -47,9 +29,8 @@ from .workflows import (
     UserOnboardingWorkflow,
 )
 
-# A list of ids travels in the workflow's input: 50,000 ids are about 0.3 MB
-# of JSON, well below Temporal's 2 MB payload limit (and its 512 KB warning).
-# Larger batches use a selection, which the workflow pages through.
+# Ids travel in the input: 50,000 are about 0.3 MB of JSON, below Temporal's
+# 512 KB warning. Larger batches use a selection.
 MAX_BATCH_IDS = 50_000
 
 
@@ -70,8 +51,7 @@ def onboarding_workflow_id(user_id: int) -> str:
 async def start_onboarding_with(
     client: Client, user: OnboardingUser, **input_fields
 ) -> WorkflowStart:
-    """Start user_onboarding for `user` through the given client (the worker's
-    own, in activities)."""
+    """Start user_onboarding for `user` through `client` (an activity's own)."""
     return await start_once(
         client,
         UserOnboardingWorkflow.run,
@@ -111,6 +91,7 @@ class FollowUpCancellation(StrEnum):
 async def cancel_follow_up_with(client: Client, user_id: int) -> FollowUpCancellation:
     """Cancel the follow-up email of a user's onboarding through the given client."""
     handle = client.get_workflow_handle(onboarding_workflow_id(user_id))
+    # A worker answers: with none polling, this times out (TemporalUnavailable).
     try:
         pending = await handle.execute_update(
             UserOnboardingWorkflow.cancel_pending_follow_up
@@ -134,31 +115,25 @@ async def cancel_follow_up_with(client: Client, user_id: int) -> FollowUpCancell
 
 
 async def acancel_follow_up(user_id: int) -> FollowUpCancellation:
-    """Ask a user's onboarding to skip its follow-up email, and say whether
-    one was still pending. A running workflow answers through a worker: with
-    none polling, this raises TemporalUnavailable when the call times out."""
+    """Ask a user's onboarding to skip its follow-up email; say if one was due."""
     return await shared_client.acall(
         lambda client: cancel_follow_up_with(client, user_id)
     )
 
 
 def cancel_follow_up(user_id: int) -> FollowUpCancellation:
-    """Ask a user's onboarding to skip its follow-up email, and say whether
-    one was still pending. A running workflow answers through a worker: with
-    none polling, this raises TemporalUnavailable when the call times out."""
+    """Ask a user's onboarding to skip its follow-up email; say if one was due."""
     return shared_client.call(lambda client: cancel_follow_up_with(client, user_id))
 
 
-# At most this many onboardings are asked at once (cancel_follow_ups).
+# Onboardings asked at once by cancel_follow_ups.
 MAX_CONCURRENT_CANCELLATIONS = 20
 
 
 def cancel_follow_ups(
     user_ids: list[int],
 ) -> dict[int, FollowUpCancellation | TemporalUnavailable]:
-    """Cancel the follow-up email of each user's onboarding, in parallel;
-    return each user's answer, or the TemporalUnavailable error of a user
-    whose answer did not come (each call is bounded as `cancel_follow_up`)."""
+    """Cancel each user's follow-up in parallel: each one's answer or error."""
     slots = asyncio.Semaphore(MAX_CONCURRENT_CANCELLATIONS)
 
     async def cancel(user_id: int) -> FollowUpCancellation | TemporalUnavailable:
@@ -210,8 +185,7 @@ def batch_input(
 async def start_batch_with(
     client: Client, input: BatchProcessingWorkflowInput
 ) -> WorkflowStart:
-    """Start batch_processing with `input` through the given client; its id
-    is `batch-<batch_id>`, and so is its BatchId search attribute."""
+    """Start batch_processing as `batch-<batch_id>`, tagged with its BatchId."""
     return await start_once(
         client,
         BatchProcessingWorkflow.run,
@@ -230,8 +204,7 @@ async def astart_batch(
     action: str = "process",
     batch_id: str = "",
 ) -> WorkflowStart:
-    """Start batch_processing for a list of ids or a named selection; its id
-    is `batch-<batch_id>` (a fresh batch id by default)."""
+    """Start batch_processing for a list of ids or a named selection."""
     input = batch_input(
         user_ids=user_ids, selection=selection, action=action, batch_id=batch_id
     )
@@ -245,8 +218,7 @@ def start_batch(
     action: str = "process",
     batch_id: str = "",
 ) -> WorkflowStart:
-    """Start batch_processing for a list of ids or a named selection; its id
-    is `batch-<batch_id>` (a fresh batch id by default)."""
+    """Start batch_processing for a list of ids or a named selection."""
     input = batch_input(
         user_ids=user_ids, selection=selection, action=action, batch_id=batch_id
     )

@@ -1,10 +1,7 @@
-"""The signed-in user's onboarding, as a page and as JSON that the page
-polls to refresh itself.
+"""The signed-in user's onboarding, as a page and as the JSON it polls.
 
-Both only read, and wait for Temporal (bounded, but up to a second when it
-is down): outside ATOMIC_REQUESTS' transaction, so that they hold no
-database lock{% if cookiecutter.database == "sqlite" %} (SQLite's IMMEDIATE transactions take the write lock
-at once, and the worker would wait for it){% endif %}.
+Non-atomic: waiting on Temporal, they must hold no database lock{% if cookiecutter.database == "sqlite" %}
+(an IMMEDIATE transaction takes SQLite's write lock at once){% endif %}.
 """
 
 from django.contrib.auth.decorators import login_required

@@ -1,10 +1,5 @@
-"""What Django reads back of the example workflows: the users' onboarding
-states and a user's workflows (by the UserId search attribute), for the
-admin (admin.py). Each call is bounded like the package's Workflows page
-(django_temporal_bridge.visibility): within TEMPORAL_ADMIN_TIMEOUT_SECONDS,
-`onboarding_states` says "unknown", `user_workflows` raises
-TemporalUnavailable.
-"""
+"""The users' onboarding states and workflows for the admin, bounded by
+TEMPORAL_ADMIN_TIMEOUT_SECONDS like the package's Workflows page."""
 
 import asyncio
 from collections.abc import Iterable
@@ -33,20 +28,17 @@ from .search_attributes import USER_ID
 from .starters import onboarding_workflow_id
 from .workflows import UserOnboardingWorkflow
 
-# At most this many workflows are listed for one user.
-MAX_USER_WORKFLOWS = 20
+MAX_USER_WORKFLOWS = 20  # workflows listed for one user
 
 
 @dataclass(frozen=True)
 class OnboardingState:
-    """A user's onboarding as Temporal last reported it: the latest run's
-    status and, while it runs, what it says it is doing (its `status`
-    query). `known` is False when Temporal did not answer in time."""
+    """A user's latest onboarding run; `known` is False if Temporal was late."""
 
     workflow_id: str
     known: bool = True
     status: WorkflowExecutionStatus | None = None  # None: never started
-    step: str = ""  # the status query's answer ("waiting to follow up")
+    step: str = ""  # the `status` query's answer while it runs
 
     def __str__(self) -> str:
         if not self.known:
@@ -63,8 +55,7 @@ class OnboardingState:
 
 
 async def _step(client: Client, workflow_id: str) -> str:
-    """What a running onboarding says it is doing; "" when it does not answer
-    (no worker polls its task queue, say)."""
+    """A running onboarding's `status` query; "" if no worker answers."""
     try:
         return await client.get_workflow_handle(workflow_id).query(
             UserOnboardingWorkflow.status
@@ -76,9 +67,7 @@ async def _step(client: Client, workflow_id: str) -> str:
 async def onboarding_states_with(
     client: Client, user_ids: Iterable[int], *, query_timeout: float
 ) -> dict[int, OnboardingState]:
-    """Return the onboarding state of each user: one list request for all
-    of them, then the `status` query of the running ones at once, each
-    given up after `query_timeout` seconds."""
+    """Each user's onboarding: one list request, then the running ones' queries."""
     workflow_ids = {onboarding_workflow_id(pk): pk for pk in user_ids}
     if not workflow_ids:
         return {}
@@ -122,8 +111,7 @@ def _unknown(user_ids: Iterable[int]) -> dict[int, OnboardingState]:
 def onboarding_states(
     user_ids: Iterable[int], *, timeout: float | None = None
 ) -> dict[int, OnboardingState]:
-    """Return the onboarding state of each user, "unknown" for all of them
-    when Temporal does not answer within `timeout` seconds."""
+    """Each user's onboarding state, all "unknown" if Temporal is late."""
     user_ids = list(user_ids)
     timeout = timeout or setting("TEMPORAL_ADMIN_TIMEOUT_SECONDS")
     try:
@@ -141,8 +129,7 @@ def onboarding_states(
 async def aonboarding_states(
     user_ids: Iterable[int], *, timeout: float | None = None
 ) -> dict[int, OnboardingState]:
-    """Return the onboarding state of each user, "unknown" for all of them
-    when Temporal does not answer within `timeout` seconds."""
+    """Each user's onboarding state, all "unknown" if Temporal is late."""
     user_ids = list(user_ids)
     timeout = timeout or setting("TEMPORAL_ADMIN_TIMEOUT_SECONDS")
     try:
@@ -157,8 +144,7 @@ async def aonboarding_states(
 
 
 async def user_workflows_with(client: Client, user_id: int) -> list[WorkflowRun]:
-    """Return the runs that carry the user's id (UserId), at most
-    MAX_USER_WORKFLOWS of them, the most recent first."""
+    """The latest runs tagged with the user's UserId, most recent first."""
     query = f"{USER_ID.name} = {int(user_id)}"
     runs = [
         WorkflowRun.of(execution)
@@ -170,7 +156,5 @@ async def user_workflows_with(client: Client, user_id: int) -> list[WorkflowRun]
 
 
 def user_workflows(user_id: int, *, timeout: float | None = None) -> list[WorkflowRun]:
-    """Return the runs that carry the user's id (UserId), at most
-    MAX_USER_WORKFLOWS of them, the most recent first. Raise
-    TemporalUnavailable when Temporal does not answer within `timeout` seconds."""
+    """user_workflows_with, bounded (TemporalUnavailable if Temporal is late)."""
     return bounded(lambda client: user_workflows_with(client, user_id), timeout)

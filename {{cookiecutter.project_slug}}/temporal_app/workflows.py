@@ -1,20 +1,8 @@
 {% if cookiecutter.example_workflows -%}
-"""Temporal workflows: durable orchestration, replayed from history.
+"""The example workflows: onboarding, batches over users, reconciliation.
 
-Workflow code must be deterministic: time, sleep and randomness come from
-`workflow.*`, and every side effect (database, email) is an activity. The
-activities module imports Django, so it is passed through the sandbox
-instead of being re-imported inside it.
-
-Changing what a workflow does while runs of it are in flight needs
-`workflow.patched()`; the replay tests (tests/test_replay.py) fail when a
-change would break them.
-
-Each workflow declares its versioning behaviour (through
-django_temporal_bridge.versioning.declared), which applies on a versioned worker (TEMPORAL_WORKER_DEPLOYMENT_NAME and TEMPORAL_WORKER_BUILD_ID
-set; docs: the versioning guide): PINNED keeps a run on the build it started
-on, which must keep running until the run ends; AUTO_UPGRADE moves it to the
-current build on its next task, so its changes need `workflow.patched()`.
+Deterministic; side effects are activities. A change with runs in flight needs
+`workflow.patched()` (tests/test_replay.py checks; docs: the versioning guide).
 """
 
 import asyncio
@@ -35,6 +23,7 @@ from temporalio.workflow import (
     ContinueAsNewVersioningBehavior,
 )
 
+# These modules import Django: passed through, not re-imported in the sandbox.
 with workflow.unsafe.imports_passed_through():
     from django_temporal_bridge.versioning import declared
     from temporal_app.activities import (
@@ -56,11 +45,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from temporal_app.search_attributes import BATCH_ID
 
-# Transient failures (database restarts, SMTP outages) retry with backoff and
-# no cap on attempts: an outage of minutes or hours must not fail a workflow
-# for good. What bounds the retries is each call's schedule_to_close_timeout
-# (the *_DEADLINE below); errors raised as non-retryable (a missing user, an
-# unknown action) fail at once. start_to_close_timeout bounds one attempt.
+# No cap on attempts, so an outage of hours fails no workflow: a call's
+# *_DEADLINE (schedule_to_close) bounds its retries, *_TIMEOUT one attempt.
 DATABASE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -85,8 +71,7 @@ class OnboardingWorkflowInput:
     follow_up_delay_seconds: int = 24 * 60 * 60
 
 
-# AUTO_UPGRADE: a run waits a day; pinned, every build would have to keep
-# workers for over a day after the next deploy. Changes go through patched().
+# AUTO_UPGRADE: a run waits a day, too long to keep its build's workers around.
 @workflow.defn(
     name="user_onboarding",
     versioning_behavior=declared(VersioningBehavior.AUTO_UPGRADE),
@@ -118,8 +103,7 @@ class UserOnboardingWorkflow:
             body=f"Hi {input.name}, welcome aboard.",
         )
 
-        # A durable timer: the worker may restart any number of times
-        # meanwhile. The cancel_follow_up signal or update ends the wait early.
+        # A durable timer; cancel_follow_up (signal or update) ends it early.
         self._status = "waiting to follow up"
         try:
             await workflow.wait_condition(
@@ -156,17 +140,13 @@ class UserOnboardingWorkflow:
         """Skip the follow-up email (if it is not sent yet)."""
         self._follow_up_cancelled = True
 
-    # The same name as the signal (Temporal keeps signals and updates apart):
-    # `cancel_follow_up` sent as a signal is fire-and-forget, sent as an update
-    # it answers. The signal stays for the runs and histories that use it.
+    # The signal's name (Temporal keeps signals and updates apart): the update
+    # answers; the signal stays for the runs and histories that use it.
     @workflow.update(name="cancel_follow_up")
     def cancel_pending_follow_up(self) -> bool:
-        """Skip the follow-up email; return whether it was still to be sent
-        (False once it is being sent or sent, or when cancelled before).
-
-        The answer holds even when the update and the timer's end reach the
-        worker together: the SDK runs signal and update handlers before it
-        resumes the workflow, so the wait then ends on the cancellation."""
+        """Skip the follow-up email; return whether it was still to be sent."""
+        # Exact even if the timer fires meanwhile: handlers run before the
+        # workflow resumes, so the wait then ends on the cancellation.
         pending = not (self._follow_up_cancelled or self._follow_up_due)
         self._follow_up_cancelled = True
         return pending
@@ -187,51 +167,32 @@ class UserOnboardingWorkflow:
         )
 
 
-# A selection is processed in ranges of ids; a plan holds this many ranges.
-RANGES_PER_PLAN = 20
-# A page of ids holds this many chunks' worth of ids (for the runs of a
-# selection that started before ranges).
-CHUNKS_PER_PAGE = 20
-# A page, a chunk or a range holds at most this many users, whatever the
-# input's chunk_size: as JSON an id of up to 10 digits takes 11 bytes, so a
-# list of them stays near 275 KB, below the 512 KB at which Temporal warns
-# about a payload (a range's users are listed only when it fails for good).
+RANGES_PER_PLAN = 20  # ranges planned per activity
+CHUNKS_PER_PAGE = 20  # chunks per page of ids (selections started before ranges)
+# Ids per page, chunk or range: ~275 KB of JSON, below the 512 KB payload warning.
 MAX_IDS_PER_ACTIVITY = 25_000
-# The result lists at most this many failed ids (and counts all of them).
-MAX_REPORTED_FAILED_IDS = 1000
-# Errors of a chunk that say the batch itself is wrong: they fail the batch
-# instead of counting every user as failed.
+MAX_REPORTED_FAILED_IDS = 1000  # failed ids listed in the result (all counted)
+# A chunk's errors that fail the batch: no chunk of it could succeed.
 BATCH_ERROR_TYPES = ("UnknownAction", "UnknownSelection")
 
 
 @dataclass
 class BatchProcessingWorkflowInput:
     batch_id: str
-    # The users: either their ids, or the name of a selection in
-    # apps.users.services.USER_SELECTIONS, which the workflow processes in
-    # ranges of ids (a selection has no size limit; ids travel in the
-    # workflow's input, which Temporal caps at 2 MB, and warns about above
-    # 512 KB).
+    # Ids (in the input, capped at 2 MB) or a USER_SELECTIONS name (any size).
     user_ids: list[int] = field(default_factory=list)
     selection: str = ""
     action: str = "process"
-    # Users per activity (a chunk of ids, or a range of a selection), and how
-    # many activities run at once. An activity costs a few Temporal
-    # round-trips whatever its size, and with small chunks those, not the
-    # database, take most of the time.
+    # Users per activity, and activities at once: an activity costs a few
+    # round-trips whatever its size, so small chunks are slow.
     chunk_size: int = 10_000
     max_concurrent_chunks: int = 4
-    # A run stops after this many chunks and continues as new, so its history
-    # stays far below Temporal's limits (a warning at 10,240 events; each
-    # chunk adds about six).
+    # Chunks per run before continue-as-new (about six history events each).
     chunks_per_run: int = 100
-    # How long a chunk may go without a heartbeat before Temporal gives it to
-    # another worker: how soon the chunks of a worker that died (killed, out
-    # of memory, its machine gone) are retried. A chunk heartbeats after each
-    # bulk update, and on SQLite an update may wait up to the database's busy
-    # timeout (20 s) behind another writer, hence the margin of the default.
+    # How soon a dead worker's chunk is retried elsewhere; above SQLite's 20 s
+    # busy timeout, which a bulk update may wait out between two heartbeats.
     heartbeat_timeout_seconds: float = 30
-    # Progress carried from run to run by continue-as-new.
+    # Progress carried across continue-as-new.
     after_id: int = 0
     processed: int = 0
     failed_count: int = 0
@@ -239,29 +200,18 @@ class BatchProcessingWorkflowInput:
     runs: int = 1
 
 
-# PINNED: a run (at most chunks_per_run chunks) stays on the build it started
-# on, and the next run after continue-as-new starts on the current build.
+# PINNED: a run is short (chunks_per_run); the next one starts on the current build.
 @workflow.defn(
     name="batch_processing", versioning_behavior=declared(VersioningBehavior.PINNED)
 )
 class BatchProcessingWorkflow:
-    """Apply an action to many users: a chunk of users per activity, a
-    sliding window of chunks in flight, and a fresh run (continue-as-new)
-    every `chunks_per_run` chunks, carrying the progress.
-
-    A list of ids goes in chunks of ids. A selection goes in ranges of ids
-    that the database plans and processes: no id travels through Temporal,
-    so a range of thousands of users costs what a chunk of ten would.
-
-    A chunk that fails for good counts its users as failed; an unknown action
-    or selection fails the batch; cancelling the batch cancels its chunks."""
+    """Apply an action to many users, a chunk of ids or a range of a selection
+    per activity, a window of them at once (a range's ids never travel)."""
 
     @workflow.init
     def __init__(self, input: BatchProcessingWorkflowInput) -> None:
         if not input.batch_id:
-            # Started by a schedule, whose input is the same every run: the
-            # run's workflow id, to which Temporal appends the run's time,
-            # names the batch (as starters name batch-<batch_id>).
+            # A schedule's run: its workflow id (plus the run's time) names the batch.
             batch_id = workflow.info().workflow_id.removeprefix("batch-")
             input = dataclasses.replace(input, batch_id=batch_id)
         self._input = input
@@ -276,14 +226,12 @@ class BatchProcessingWorkflow:
             not input.batch_id
             and BATCH_ID not in workflow.info().typed_search_attributes
         ):
-            # A scheduled run (a schedule's start cannot know the batch id):
-            # it carries its BatchId from now on, as started batches do.
+            # A schedule's start cannot set BatchId: the run does.
             workflow.upsert_search_attributes(
                 [BATCH_ID.value_set(self._input.batch_id)]
             )
         try:
-            # Runs of a selection that started before ranges page its ids
-            # into chunks, as their histories say.
+            # Runs started before ranges replay their paging of ids.
             if input.selection and workflow.patched("selection-in-id-ranges"):
                 await self._process_ranges(input)
             else:
@@ -291,8 +239,7 @@ class BatchProcessingWorkflow:
             await self._wait_for_chunks()
         except (asyncio.CancelledError, ActivityError) as error:
             if is_cancelled_exception(error):
-                # The batch is cancelled: so are its chunks in flight. It ends
-                # once they have stopped, so its progress is final.
+                # Cancel the chunks; end once they stopped, so progress is final.
                 for task in self._window:
                     task.cancel()
                 await self._wait_for_chunks(return_when=asyncio.ALL_COMPLETED)
@@ -313,8 +260,7 @@ class BatchProcessingWorkflow:
         return {"processed": self._processed, "failed_count": self._failed_count}
 
     async def _process_ranges(self, input: BatchProcessingWorkflowInput) -> None:
-        """Start a range of the selection per activity, planning the next
-        ranges when the last plan's are all started."""
+        """Start a range of the selection per activity, planning as needed."""
         size = min(input.chunk_size, MAX_IDS_PER_ACTIVITY)
         started_up_to = input.after_id
         planned: list[UserRange] = []
@@ -347,9 +293,7 @@ class BatchProcessingWorkflow:
             ranges += 1
 
     async def _process_chunks(self, input: BatchProcessingWorkflowInput) -> None:
-        """Start a chunk of ids per activity: the input's ids, or those of a
-        selection paged by fetch_user_ids_activity (runs started before
-        ranges)."""
+        """Start a chunk of ids per activity: the input's, or a selection's."""
         chunk_size = input.chunk_size
         page_size = chunk_size * CHUNKS_PER_PAGE
         # Runs started before the cap keep their sizes: their histories replay.
@@ -361,7 +305,6 @@ class BatchProcessingWorkflow:
         selection_done = not input.selection
         chunks = 0
         while True:
-            # Selection: fetch the next page when the queue runs short.
             if not selection_done and len(queue) < chunk_size:
                 page = await workflow.execute_activity(
                     fetch_user_ids_activity,
@@ -387,8 +330,7 @@ class BatchProcessingWorkflow:
     async def _continue_as_new_if_due(
         self, chunks: int, queue: list[int], *, after_id: int
     ) -> None:
-        """After `chunks_per_run` chunks, or when Temporal suggests it, wait
-        for the chunks in flight and continue as new with what is left."""
+        """Continue as new after `chunks_per_run` chunks or when suggested."""
         if (
             chunks >= self._input.chunks_per_run
             or workflow.info().is_continue_as_new_suggested()
@@ -396,8 +338,7 @@ class BatchProcessingWorkflow:
             await self._wait_for_chunks()
             workflow.continue_as_new(
                 self._progress(queue, after_id=after_id, runs=self._input.runs + 1),
-                # The next run goes to the current build (a pinned run's
-                # would stay on this one).
+                # Not pinned to this build: the next run takes the current one.
                 initial_versioning_behavior=ContinueAsNewVersioningBehavior.AUTO_UPGRADE,
             )
 
@@ -431,13 +372,9 @@ class BatchProcessingWorkflow:
     async def _wait_for_chunks(
         self, *, return_when: str = asyncio.FIRST_EXCEPTION
     ) -> None:
-        """Wait for chunks in flight (by default, all of them); keep those
-        still running in the window.
-
-        A chunk's exception is raised here, in the workflow's main coroutine,
-        rather than lost with its task: a bug fails the workflow task (Temporal
-        retries it until the code is fixed), a batch error fails the batch.
-        """
+        """Wait for chunks in flight (by default all), keeping the rest; raise a
+        chunk's exception here, not lost with its task (a bug fails the workflow
+        task, retried until fixed; a batch error fails the batch)."""
         if not self._window:
             return
         done, self._window = await workflow.wait(self._window, return_when=return_when)
@@ -473,8 +410,7 @@ class BatchProcessingWorkflow:
         except ActivityError as error:
             if not self._failed_for_good(error, user_range.size):
                 return
-            # Its users are the failed ones: list them. (If the database
-            # still fails after another deadline, the batch fails with it.)
+            # List its users as failed (the batch fails if the database still does).
             page = await workflow.execute_activity(
                 fetch_user_ids_activity,
                 UserPagePayload(
@@ -494,24 +430,20 @@ class BatchProcessingWorkflow:
             payload,
             start_to_close_timeout=timedelta(minutes=5),
             schedule_to_close_timeout=DATABASE_DEADLINE,
-            # The chunk learns of a cancellation from its next heartbeat;
-            # a cancelled batch waits until its chunks have stopped.
+            # Cancellation reaches a chunk by heartbeat; the batch waits for it.
             heartbeat_timeout=timedelta(seconds=self._input.heartbeat_timeout_seconds),
             cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             retry_policy=DATABASE_RETRY,
         )
 
     def _failed_for_good(self, error: ActivityError, users: int) -> bool:
-        """Whether a chunk's error makes its users count as failed. A batch
-        error is raised instead; a cancelled chunk's users did not fail."""
+        """Whether the chunk's users failed (not if cancelled); raise a batch error."""
         if is_cancelled_exception(error):
             return False
         cause = error.cause
         if isinstance(cause, ApplicationError) and cause.type in BATCH_ERROR_TYPES:
-            raise error  # The batch itself is wrong: no chunk can succeed.
-        # The chunk failed for good (its deadline passed, or an error no
-        # retry can fix): its users count as failed, the rest of the batch
-        # goes on.
+            raise error
+        # Failed for good (deadline, or no retry can fix it): the batch goes on.
         workflow.logger.exception("A chunk of %d users failed", users)
         return True
 
@@ -524,25 +456,22 @@ class BatchProcessingWorkflow:
 
 @dataclass
 class ReconcileOnboardingInput:
-    # Users per activity, and pages per run before continuing as new (a page
-    # adds about six events to the history; a run stays far below the limits).
+    # Users per activity, and pages per run (about six history events each).
     page_size: int = 500
     pages_per_run: int = 100
-    # Progress carried from run to run by continue-as-new.
+    # Progress carried across continue-as-new.
     after_id: int = 0
     checked: int = 0
     started: int = 0
 
 
-# PINNED, as the batch: each run is short, the next one starts on the current build.
+# PINNED, as the batch: runs are short.
 @workflow.defn(
     name="reconcile_onboarding", versioning_behavior=declared(VersioningBehavior.PINNED)
 )
 class ReconcileOnboardingWorkflow:
-    """Start onboarding for every user who should have it and has none, such
-    as those who signed up while Temporal was unreachable. The
-    reconcile-onboarding schedule runs it (temporal_app.schedules); starts
-    use the users' deterministic workflow ids, so a repeat is a no-op."""
+    """Start onboarding for users who need it and have none (signed up while
+    Temporal was down); run by a schedule; idempotent by workflow id."""
 
     @workflow.run
     async def run(self, input: ReconcileOnboardingInput) -> dict:

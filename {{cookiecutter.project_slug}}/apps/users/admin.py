@@ -20,8 +20,7 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description="Export selected users to CSV (in the background)")
     def export_to_csv(self, request, queryset):
         user_ids = list(queryset.order_by("pk").values_list("pk", flat=True))
-        # Starts once the request's transaction commits; never fails the
-        # request (Temporal down: it starts later).
+        # Enqueued on commit; never fails the request (Temporal down: starts later).
         result = export_users_csv.enqueue(user_ids)
         self.message_user(
             request,

@@ -4,8 +4,7 @@ from .models import User
 
 
 class SignupForm(UserCreationForm):
-    """Create an account: a username, an email address (for the emails the
-    workflows send), an optional first name, and a password typed twice."""
+    """Create an account, with the email address the workflows write to."""
 
     class Meta(UserCreationForm.Meta):
         model = User

@@ -6,11 +6,8 @@ from django.db import models
 
 class User(AbstractUser):
 {%- if cookiecutter.example_workflows %}
-    """The project's user, set before the first migration as Django advises.
-
-    The two timestamps are written by Temporal activities
-    (apps.users.services), so the admin shows what the workflows did.
-    """
+    """The project's user (set before the first migration, as Django advises);
+    the timestamps are written by the example's activities."""
 
     onboarded_at = models.DateTimeField(
         null=True, blank=True, help_text="Set when onboarding processed the user."

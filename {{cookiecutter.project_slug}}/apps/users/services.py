@@ -1,9 +1,4 @@
-"""What workflows do to users, as plain functions on the ORM.
-
-Activities call these on a worker thread; Django code and tests can call them
-directly. Each works on many users with a couple of queries, so a batch
-processes a chunk of users in one go.
-"""
+"""What workflows do to users: plain ORM functions, a few queries per many users."""
 
 from collections.abc import Callable, Iterable
 
@@ -28,14 +23,12 @@ USER_ACTIONS: dict[str, Callable[[QuerySet[User]], None]] = {
     "process": _process,
 }
 
-# Named selections a batch can process instead of a list of ids: the batch
-# workflow pages through them, so a selection may hold any number of users.
+# Named selections a batch can process instead of ids (of any size).
 USER_SELECTIONS: dict[str, Callable[[], QuerySet[User]]] = {
     "all": lambda: User.objects.all(),
     "active": lambda: User.objects.filter(is_active=True),
     "not_onboarded": lambda: User.objects.filter(onboarded_at__isnull=True),
-    # Who the reconcile-onboarding schedule starts onboarding for: the users
-    # that signing up would have started it for (see temporal_app.signals).
+    # For the reconcile-onboarding schedule: whom signing up would onboard.
     "needs_onboarding": lambda: User.objects.filter(
         onboarded_at__isnull=True, is_active=True
     ).exclude(email=""),
@@ -43,7 +36,7 @@ USER_SELECTIONS: dict[str, Callable[[], QuerySet[User]]] = {
 
 
 class UnknownNameError(ValueError):
-    """An action or selection that is not registered above."""
+    """An action or selection not registered above."""
 
     def __init__(self, message: str, kind: str = "") -> None:
         super().__init__(message)
@@ -70,8 +63,7 @@ def apply_user_action(user_ids: Iterable[int], action: str) -> list[int]:
 
 
 def user_ids_page(selection: str, *, after_id: int, limit: int) -> list[int]:
-    """Ids of the selection's users above `after_id`, in order (keyset paging:
-    each page costs one indexed query, however deep into the table it is)."""
+    """Ids of the selection's users above `after_id`, in order (keyset paging)."""
     users = _lookup(USER_SELECTIONS, selection, "selection")()
     page = users.filter(pk__gt=after_id).order_by("pk")[:limit]
     return list(page.values_list("pk", flat=True))
@@ -84,12 +76,8 @@ def users_page(selection: str, *, after_id: int, limit: int) -> list[User]:
 
 
 def _next_users(users: QuerySet[User], *, after_id: int, limit: int) -> tuple[int, int]:
-    """The last id and the number of the first `limit` users above `after_id`
-    (in id order); (0, 0) when there are none.
-
-    The database counts them: a full range costs one query that returns one
-    id (an OFFSET), a shorter one a query that returns the last id and the
-    count. No id travels to Python, which is what makes big ranges cheap."""
+    """The last id and number of the first `limit` users above `after_id`,
+    counted by the database: no id but the last comes to Python."""
     users = users.filter(pk__gt=after_id)
     last = list(users.order_by("pk").values_list("pk", flat=True)[limit - 1 : limit])
     if last:
@@ -101,9 +89,7 @@ def _next_users(users: QuerySet[User], *, after_id: int, limit: int) -> tuple[in
 def user_id_ranges(
     selection: str, *, after_id: int, size: int, count: int
 ) -> list[tuple[int, int]]:
-    """Split the selection's users above `after_id`, in id order, into at
-    most `count` ranges of `size` users: each range's last id and number of
-    users. Only the last range may be shorter; none are left when it is."""
+    """At most `count` ranges of `size` users above `after_id`: (last id, size)."""
     users = _lookup(USER_SELECTIONS, selection, "selection")()
     ranges: list[tuple[int, int]] = []
     while len(ranges) < count:
@@ -119,9 +105,8 @@ def user_id_ranges(
 def apply_user_action_to_range(
     action: str, selection: str, *, after_id: int, last_id: int, limit: int
 ) -> tuple[int, int]:
-    """Apply `action` to the first `limit` users of the selection whose ids
-    are above `after_id` and up to `last_id`, with one bulk update; return
-    the last one's id and how many they were ((0, 0) when none is left)."""
+    """Apply `action` to the next `limit` users of the range in one update;
+    return the last one's id and their number."""
     apply = _lookup(USER_ACTIONS, action, "action")
     users = _lookup(USER_SELECTIONS, selection, "selection")().filter(pk__lte=last_id)
     end, found = _next_users(users, after_id=after_id, limit=limit)

@@ -1,5 +1,4 @@
-"""Background tasks of the users app, run by Django's task framework (on the
-project's Temporal worker: see TASKS in config/settings/base.py)."""
+"""Background tasks of the users app (Django's @task, run on the worker)."""
 
 import csv
 import io
@@ -16,13 +15,8 @@ EXPORT_FIELDS = ["id", "username", "email", "first_name", "last_name", "date_joi
 
 @task
 def export_users_csv(user_ids: list[int]) -> dict:
-    """Write the given users to a CSV file in the default storage; return
-    its name and how many rows it has.
-
-    The users travel by id (task arguments are JSON); a user deleted since
-    the enqueue is left out. Written once at the end, so a retry after a
-    failure writes a new file rather than half of one.
-    """
+    """Write the users to a CSV file in the default storage, once at the end (a
+    retry writes a new file, not half of one); return its name."""
     users = User.objects.filter(pk__in=user_ids).order_by("pk")
     buffer = io.StringIO()
     writer = csv.writer(buffer)

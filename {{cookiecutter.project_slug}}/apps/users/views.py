@@ -7,12 +7,7 @@ from .forms import SignupForm
 
 
 class SignupView(CreateView):
-    """Create an account, sign its user in, and go to LOGIN_REDIRECT_URL.
-
-    Creating the user is all it does: whatever else a new user needs (a
-    workflow to start, say) hangs on the User model's post_save signal, in
-    the apps that provide it.
-    """
+    """Create an account and sign its user in (other apps hook post_save)."""
 
     form_class = SignupForm
     template_name = "registration/signup.html"

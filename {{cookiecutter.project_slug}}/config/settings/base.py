@@ -1,8 +1,4 @@
-"""Settings shared by every environment, read from the environment.
-
-Values come from environment variables, and from a `.env` file in the project
-root when there is one (see `.env.example` for every variable).
-"""
+"""Settings shared by every environment, from the environment (see .env.example)."""
 
 from pathlib import Path
 
@@ -11,8 +7,7 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-# Variables already set in the environment win over the .env file. Tests never
-# read it: a developer's own configuration must not change what they test.
+# The environment wins over .env; tests skip .env, so it cannot sway them.
 if env.bool(
     "DJANGO_READ_DOT_ENV_FILE",
     default=env("DJANGO_SETTINGS_MODULE", default="") != "config.settings.test",
@@ -42,19 +37,16 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 {%- if cookiecutter.database == "sqlite" %}
-# SQLite serves the web process and the worker at once: write-ahead logging
-# lets readers and a writer work together, and IMMEDIATE transactions wait
-# for the write lock instead of failing with "database is locked".
+# Web and worker share the file: WAL, and IMMEDIATE transactions that wait for
+# the write lock rather than fail with "database is locked".
 DATABASES["default"]["OPTIONS"] = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 }
 {%- else %}
-# The web process may keep a connection for CONN_MAX_AGE seconds (checked
-# before reuse); the worker closes each activity's connection when the
-# activity ends (django_temporal_bridge.interceptors). An unreachable server fails a
-# connection attempt after 10 s rather than hanging it.
+# The worker closes each activity's connection itself; connect_timeout: an
+# unreachable server fails the attempt rather than hang it.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["OPTIONS"] = {"connect_timeout": 10}
@@ -104,8 +96,7 @@ LOGOUT_REDIRECT_URL = "home"
 # Middleware, templates and static files
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
-    # Answers GET /healthz before host validation and the HTTPS redirect
-    # (probes send an IP as the host, over plain HTTP).
+    # Answers /healthz first: probes send an IP as the host, over plain HTTP.
     "django_temporal_bridge.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -133,9 +124,7 @@ TEMPLATES = [
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-# Files the project writes (the users' CSV exports, say). The web process and
-# the worker must see the same storage: on several machines, point STORAGES
-# at a shared one (an S3 bucket through django-storages, say).
+# Written by web and worker: on several machines, a shared STORAGES (S3, say).
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / "media"
 
@@ -152,8 +141,7 @@ def mailer(backend: str) -> dict:
             "username": env("EMAIL_HOST_USER", default=""),
             "password": env("EMAIL_HOST_PASSWORD", default=""),
             "use_tls": env.bool("EMAIL_USE_TLS", default=False),
-            # Seconds each step of the SMTP exchange may take: without it a
-            # hung mail server holds the worker's thread forever.
+            # Per SMTP step: a hung mail server must not hold a thread forever.
             "timeout": env.float("EMAIL_TIMEOUT", default=10.0),
         }
     elif backend == "django.core.mail.backends.filebased.EmailBackend":
@@ -175,18 +163,13 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="noreply@example.c
 
 # Temporal
 # ------------------------------------------------------------------------------
-# Where clients connect comes from Temporal's own environment configuration,
-# as for the Temporal CLI (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
-# TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE). Every other TEMPORAL_*
-# setting has its default in django_temporal_bridge/conf.py and can be set
-# here or in the environment (the docs' package page lists them).
+# Connection: TEMPORAL_ADDRESS etc., as for the Temporal CLI; other TEMPORAL_*
+# settings default in django_temporal_bridge/conf.py (docs: the package page).
 TEMPORAL_TASK_QUEUE = env(
     "TEMPORAL_TASK_QUEUE",
     default={{ cookiecutter.task_queue|quoted }},
 )
-# Background tasks: Django's task framework (`@task` ... `.enqueue()`) runs
-# them on the Temporal worker; a task is tried MAX_ATTEMPTS times, each for at
-# most TIMEOUT_SECONDS (docs: the tasks guide).
+# Django's @task, run on the Temporal worker (docs: the tasks guide).
 TASKS = {
     "default": {
         "BACKEND": "django_temporal_bridge.tasks.TemporalTaskBackend",
@@ -194,16 +177,13 @@ TASKS = {
         "OPTIONS": {"MAX_ATTEMPTS": 3, "TIMEOUT_SECONDS": 300},
     }
 }
-# The session cookie's SameSite: a Temporal Web UI on another site that
-# decodes payloads through /temporal-codec/ needs None (HTTPS only).
+# None for a Web UI on another site decoding through /temporal-codec/ (HTTPS).
 SESSION_COOKIE_SAMESITE = env("DJANGO_SESSION_COOKIE_SAMESITE", default="Lax")
 {%- if cookiecutter.example_workflows %}
 
 # The example workflows (temporal_app)
 # ------------------------------------------------------------------------------
-# Start the user_onboarding workflow when a user is created (after commit),
-# and how often the reconcile-onboarding schedule catches up the users who
-# have none (signed up while Temporal was down).
+# Onboarding on signup, and how often the reconcile-onboarding schedule runs.
 TEMPORAL_START_ONBOARDING_ON_SIGNUP = env.bool(
     "TEMPORAL_START_ONBOARDING_ON_SIGNUP", default=True
 )
@@ -218,11 +198,9 @@ TEMPORAL_RECONCILE_ONBOARDING_INTERVAL_SECONDS = env.int(
 
 # Sentry
 # ------------------------------------------------------------------------------
-# Errors of the web process and the worker go to the Sentry project of this
-# DSN (a secret: from the environment only); empty, Sentry is not initialised.
-# The local and production settings call config.sentry.init_sentry().
+# Where errors go (a secret); empty: Sentry is off (docs: the observability guide).
 SENTRY_DSN = env("SENTRY_DSN", default="")
-# Which deployment an event comes from (Sentry says "production" when empty).
+# The deployment's name in Sentry (empty: "production").
 SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="")
 {%- endif %}
 
@@ -240,6 +218,6 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "console"},
     },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    # Django's own console handler would print its messages a second time.
+    # Django's own console handler would print each message a second time.
     "loggers": {"django": {"handlers": ["console"], "propagate": False}},
 }

@@ -9,8 +9,7 @@ from .base import env
 
 
 def required(name: str, value):
-    """A setting production has no default for: missing or empty, Django
-    stops at startup and names the variable."""
+    """A setting without default: missing or empty, Django stops, naming it."""
     if not value:
         raise ImproperlyConfigured(
             f"Set the {name} environment variable: the production settings "
@@ -25,10 +24,7 @@ ALLOWED_HOSTS = required(
 )
 
 # Security: HTTPS everywhere.
-# Behind a proxy or load balancer that terminates TLS, Django learns that a
-# request came over HTTPS from a header the proxy sets, and must strip from
-# what clients send: X-Forwarded-Proto unless DJANGO_SECURE_PROXY_SSL_HEADER
-# names another; set it empty when clients reach Django directly.
+# The header a TLS-terminating proxy sets (and strips from clients); empty: none.
 _proxy_ssl_header = env("DJANGO_SECURE_PROXY_SSL_HEADER", default="X-Forwarded-Proto")
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
@@ -38,9 +34,7 @@ SECURE_PROXY_SSL_HEADER = (
 # Trust the proxy's X-Forwarded-Host for the request's host (off by default).
 USE_X_FORWARDED_HOST = env.bool("DJANGO_USE_X_FORWARDED_HOST", default=False)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-# Paths (regular expressions, without the leading slash) still served over
-# plain HTTP. /healthz needs no entry: it is answered before the redirect
-# (django_temporal_bridge/health.py).
+# Path regexes (no leading slash) still served over HTTP; /healthz needs none.
 SECURE_REDIRECT_EXEMPT = env.list("DJANGO_SECURE_REDIRECT_EXEMPT", default=[])
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=True)
@@ -52,8 +46,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
-# Static files: collected into STATIC_ROOT at build time, then compressed,
-# cached and served by WhiteNoise, right after the security middleware.
+# Static files: collected at build time, served by WhiteNoise.
 MIDDLEWARE.insert(  # noqa: F405
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,  # noqa: F405
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -65,8 +58,7 @@ STORAGES = {
     },
 }
 
-# Logs: one JSON object per line, with the workflow and activity context that
-# Temporal's loggers attach (see django_temporal_bridge/logs.py).
+# Logs: JSON lines, with Temporal's workflow and activity context.
 LOGGING["formatters"]["console"] = {"()": "django_temporal_bridge.logs.JsonFormatter"}  # noqa: F405
 {%- if cookiecutter.use_sentry %}
 

@@ -7,21 +7,16 @@ DEBUG = False
 # A fixed key that is only ever used by tests: it protects nothing.
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="tests-only-not-a-secret")
 {%- if cookiecutter.database == "sqlite" %}
-# A test database in a file (not in memory), so a worker process started by
-# the integration tests can use it too.
+# In a file, not in memory: the integration tests' worker process uses it too.
 DATABASES["default"]["TEST"] = {"NAME": BASE_DIR / ".test-db.sqlite3"}  # noqa: F405
 {%- endif %}
 
 # Fast, and fine for tests that never store a real password.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Django's test setup swaps every mailer for the locmem backend: sent emails
-# are kept in django.core.mail.outbox.
-
 # Not the development queue: a test never hands work to a `make dev` worker.
 TEMPORAL_TASK_QUEUE = env("TEMPORAL_TASK_QUEUE", default="test-tasks")
-# Generous, as a loaded machine can be slow to connect: the tests of the
-# bounds (test_shared_client.py, test_schedules.py) set their own.
+# Generous for loaded machines; the tests of the bounds set their own.
 TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = env.float(
     "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS", default=10
 )
@@ -29,8 +24,7 @@ TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS = env.float(
     "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS", default=10
 )
 {%- if cookiecutter.use_sentry %}
-# Tests report nothing to Sentry, whatever the shell's SENTRY_DSN
-# (temporal_app/tests/test_sentry.py points it at a server of its own).
+# Nothing to Sentry, whatever the shell's SENTRY_DSN.
 SENTRY_DSN = ""
 {%- endif %}
 {%- if cookiecutter.example_workflows %}
