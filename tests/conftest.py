@@ -71,13 +71,23 @@ def bake(cookies_session):
 # in a baked project, copied into its package.
 PACKAGE_TESTS = TEMPLATE_DIR / "package" / "tests"
 PACKAGE_TESTS_IN_PROJECT = "django_temporal_bridge/tests"
+# The example's failure drills (example/tests/README.md).
+EXAMPLE_TESTS = TEMPLATE_DIR / "example" / "tests"
+EXAMPLE_TESTS_IN_PROJECT = "temporal_app/tests"
 
 
-def with_package_tests(project: Path, tmp_path: Path) -> Path:
-    """A copy of the baked `project` with the package's tests in its package."""
+def with_upstream_tests(project: Path, tmp_path: Path) -> Path:
+    """A copy of the baked `project` with the tests that live in the
+    template: the package's in its package, the example's beside its own."""
     copy = tmp_path / project.name
     shutil.copytree(project, copy, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(PACKAGE_TESTS, copy / PACKAGE_TESTS_IN_PROJECT)
+    shutil.copytree(
+        EXAMPLE_TESTS,
+        copy / EXAMPLE_TESTS_IN_PROJECT,
+        ignore=shutil.ignore_patterns("*.md", "__pycache__"),
+        dirs_exist_ok=True,
+    )
     return copy
 
 

@@ -24,7 +24,7 @@ from conftest import (
     postgres_bindir,
     run_in,
     run_pytest_in,
-    with_package_tests,
+    with_upstream_tests,
 )
 
 # Every value of every variable, and the pairs that interact:
@@ -503,9 +503,10 @@ def test_generated_test_suite_passes(
         pytest.skip("its suite runs with nasty answers (test_hostile_answers.py)")
     selection = ["-m", "not integration"]
     if answers["_given"] in FULL_SUITE_COMBINATIONS:
-        # The package's own tests (package/tests) run with the full suites,
-        # once per database, in a copy of the project.
-        project, selection = with_package_tests(project, tmp_path), []
+        # The package's tests (package/tests) and the example's failure drills
+        # (example/tests) run with the full suites, once per database, in a
+        # copy of the project.
+        project, selection = with_upstream_tests(project, tmp_path), []
     if answers["_given"] == {}:
         # Several workers on one queue: on PostgreSQL only, the database that
         # workers on several machines share (it takes a minute under load).
