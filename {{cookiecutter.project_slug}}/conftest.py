@@ -8,6 +8,7 @@ from temporal_app.search_attributes import SEARCH_ATTRIBUTES
 {%- endif %}
 
 pytest_plugins = ["django_temporal_bridge.fixtures"]
+{%- if cookiecutter.example_workflows %}
 
 
 def pytest_addoption(parser):
@@ -16,8 +17,6 @@ def pytest_addoption(parser):
         action="store_true",
         help="Record the workflow histories of the replay tests again.",
     )
-
-{%- if cookiecutter.example_workflows %}
 
 
 @pytest.fixture(scope="session")

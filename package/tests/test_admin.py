@@ -1,6 +1,7 @@
 """The admin's Workflows page: the recent runs of the project's task queue,
 page by page, on a real dev server; with Temporal down it still renders,
-fast, and says so; only staff who may view "workflows" see it."""
+fast, and says so; only staff who may view "workflows" see it. And the
+states of given workflows, which the example's admin column shows."""
 
 import asyncio
 import re
@@ -11,6 +12,7 @@ from asgiref.sync import sync_to_async as sync
 from django.contrib.auth.models import Permission
 
 from django_temporal_bridge.admin import WorkflowRunListAdmin
+from django_temporal_bridge.visibility import aworkflow_states, workflow_states
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -112,3 +114,32 @@ def test_the_workflows_page_is_for_staff_only(client, django_user_model):
 
     assert response.status_code == 302
     assert response.url.startswith("/admin/login/")
+
+
+@pytest.mark.integration
+async def test_workflow_states_read_the_latest_run_of_each_id(temporal, task_queue):
+    running = f"{task_queue}-running"
+    await temporal.start_workflow("report", id=running, task_queue=task_queue)
+    never = f"{task_queue}-never-started"
+
+    async with asyncio.timeout(10):  # the list follows the start with a delay
+        while not (states := await aworkflow_states([running, never], timeout=5))[
+            running
+        ].status:
+            await asyncio.sleep(0.1)
+
+    assert str(states[running]) == "running"  # no worker answers a query
+    assert str(states[never]) == "not started"
+    await temporal.get_workflow_handle(running).terminate()
+
+
+def test_workflow_states_are_unknown_when_temporal_is_down(
+    monkeypatch, black_hole, settings
+):
+    monkeypatch.setenv("TEMPORAL_ADDRESS", black_hole)
+    settings.TEMPORAL_ADMIN_TIMEOUT_SECONDS = 0.2
+
+    states = workflow_states(["report-1"])
+
+    assert str(states["report-1"]) == "unknown"
+    assert states["report-1"].known is False

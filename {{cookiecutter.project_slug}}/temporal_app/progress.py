@@ -6,18 +6,12 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.formats import date_format
-from temporalio.client import (
-    Client,
-    WorkflowExecutionStatus,
-    WorkflowQueryFailedError,
-)
-from temporalio.service import RPCError, RPCStatusCode
 
 from django_temporal_bridge.client import TemporalUnavailable, shared_client
+from django_temporal_bridge.visibility import status_label, workflow_state_with
 
 from .models import EmailDelivery
 from .starters import onboarding_workflow_id
-from .visibility import status_label
 from .workflows import UserOnboardingWorkflow
 
 # States besides the workflow's own statuses (running, completed, ...).
@@ -76,35 +70,20 @@ class OnboardingProgress:
         }
 
 
-async def _read_workflow(client: Client, workflow_id: str) -> tuple[str, str]:
-    """The workflow's state and, while it runs, its step."""
-    handle = client.get_workflow_handle(workflow_id)
-    try:
-        description = await handle.describe()
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            return NOT_STARTED, ""
-        raise
-    status = description.status or WorkflowExecutionStatus.RUNNING
-    state = status_label(status)
-    if status != WorkflowExecutionStatus.RUNNING:
-        return state, ""
-    # A worker answers the query: without one, it times out like any call.
-    try:
-        return state, await handle.query(UserOnboardingWorkflow.status)
-    except WorkflowQueryFailedError:  # its workflow task fails: no step to show
-        return state, ""
-
-
 def onboarding_progress(user_id: int) -> OnboardingProgress:
     """Return how the onboarding of user `user_id` is going."""
     workflow_id = onboarding_workflow_id(user_id)
     try:
-        state, step = shared_client.call(
-            lambda client: _read_workflow(client, workflow_id)
+        found = shared_client.call(
+            lambda client: workflow_state_with(
+                client, workflow_id, query=UserOnboardingWorkflow.status
+            )
         )
     except TemporalUnavailable:
         state, step = UNAVAILABLE, ""
+    else:
+        state = status_label(found.status) if found.status else NOT_STARTED
+        step = found.step
     # Keys are `<workflow id>/<purpose>` (UserOnboardingWorkflow._send_email).
     sent = EmailDelivery.objects.filter(
         idempotency_key__startswith=f"{workflow_id}/", sent_at__isnull=False

@@ -1,27 +1,15 @@
 """The users' onboarding states and workflows for the admin, bounded by
 TEMPORAL_ADMIN_TIMEOUT_SECONDS like the package's Workflows page."""
 
-import asyncio
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from temporalio.client import (
-    Client,
-    WorkflowExecution,
-    WorkflowExecutionStatus,
-    WorkflowQueryFailedError,
-    WorkflowQueryRejectedError,
-)
-from temporalio.service import RPCError
+from temporalio.client import Client
 
-from django_temporal_bridge.client import TemporalUnavailable, shared_client
-from django_temporal_bridge.conf import setting
-from django_temporal_bridge.config import workflow_url
 from django_temporal_bridge.visibility import (
     WorkflowRun,
+    WorkflowState,
     bounded,
-    quoted,
-    status_label,
+    workflow_states,
 )
 
 from .search_attributes import USER_ID
@@ -31,116 +19,15 @@ from .workflows import UserOnboardingWorkflow
 MAX_USER_WORKFLOWS = 20  # workflows listed for one user
 
 
-@dataclass(frozen=True)
-class OnboardingState:
-    """A user's latest onboarding run; `known` is False if Temporal was late."""
-
-    workflow_id: str
-    known: bool = True
-    status: WorkflowExecutionStatus | None = None  # None: never started
-    step: str = ""  # the `status` query's answer while it runs
-
-    def __str__(self) -> str:
-        if not self.known:
-            return "unknown"
-        if self.status is None:
-            return "not started"
-        if self.status == WorkflowExecutionStatus.RUNNING:
-            return self.step or "running"
-        return status_label(self.status)
-
-    @property
-    def url(self) -> str:
-        return workflow_url(self.workflow_id)
-
-
-async def _step(client: Client, workflow_id: str) -> str:
-    """A running onboarding's `status` query; "" if no worker answers."""
-    try:
-        return await client.get_workflow_handle(workflow_id).query(
-            UserOnboardingWorkflow.status
-        )
-    except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
-        return ""
-
-
-async def onboarding_states_with(
-    client: Client, user_ids: Iterable[int], *, query_timeout: float
-) -> dict[int, OnboardingState]:
-    """Each user's onboarding: one list request, then the running ones' queries."""
-    workflow_ids = {onboarding_workflow_id(pk): pk for pk in user_ids}
-    if not workflow_ids:
-        return {}
-    # By workflow id rather than UserId: runs started before the search
-    # attribute existed have none. A restarted onboarding has several runs.
-    query = f"WorkflowId IN ({', '.join(map(quoted, workflow_ids))})"
-    latest: dict[str, WorkflowExecution] = {}
-    async for run in client.list_workflows(query, page_size=len(workflow_ids) * 2):
-        if run.id not in latest or run.start_time > latest[run.id].start_time:
-            latest[run.id] = run
-    running = [
-        workflow_id
-        for workflow_id, run in latest.items()
-        if run.status == WorkflowExecutionStatus.RUNNING
-    ]
-
-    async def step(workflow_id: str) -> str:
-        try:
-            async with asyncio.timeout(query_timeout):
-                return await _step(client, workflow_id)
-        except TimeoutError:
-            return ""
-
-    steps = dict(zip(running, await asyncio.gather(*map(step, running)), strict=True))
-    return {
-        pk: OnboardingState(
-            workflow_id,
-            status=latest[workflow_id].status if workflow_id in latest else None,
-            step=steps.get(workflow_id, ""),
-        )
-        for workflow_id, pk in workflow_ids.items()
-    }
-
-
-def _unknown(user_ids: Iterable[int]) -> dict[int, OnboardingState]:
-    return {
-        pk: OnboardingState(onboarding_workflow_id(pk), known=False) for pk in user_ids
-    }
-
-
+# By workflow id rather than UserId: runs started before the search attribute
+# existed have none.
 def onboarding_states(
     user_ids: Iterable[int], *, timeout: float | None = None
-) -> dict[int, OnboardingState]:
+) -> dict[int, WorkflowState]:
     """Each user's onboarding state, all "unknown" if Temporal is late."""
-    user_ids = list(user_ids)
-    timeout = timeout or setting("TEMPORAL_ADMIN_TIMEOUT_SECONDS")
-    try:
-        return shared_client.call(
-            # The queries get half the time: the list needs the rest.
-            lambda client: onboarding_states_with(
-                client, user_ids, query_timeout=timeout / 2
-            ),
-            timeout=timeout,
-        )
-    except TemporalUnavailable:
-        return _unknown(user_ids)
-
-
-async def aonboarding_states(
-    user_ids: Iterable[int], *, timeout: float | None = None
-) -> dict[int, OnboardingState]:
-    """Each user's onboarding state, all "unknown" if Temporal is late."""
-    user_ids = list(user_ids)
-    timeout = timeout or setting("TEMPORAL_ADMIN_TIMEOUT_SECONDS")
-    try:
-        return await shared_client.acall(
-            lambda client: onboarding_states_with(
-                client, user_ids, query_timeout=timeout / 2
-            ),
-            timeout=timeout,
-        )
-    except TemporalUnavailable:
-        return _unknown(user_ids)
+    ids = {onboarding_workflow_id(pk): pk for pk in user_ids}
+    states = workflow_states(ids, query=UserOnboardingWorkflow.status, timeout=timeout)
+    return {ids[workflow_id]: state for workflow_id, state in states.items()}
 
 
 async def user_workflows_with(client: Client, user_id: int) -> list[WorkflowRun]:
