@@ -10,6 +10,7 @@ import time
 import pytest
 from asgiref.sync import sync_to_async as sync
 
+from django_temporal_bridge.testing import wait_for_page
 from temporal_app.starters import onboarding_workflow_id, start_onboarding
 from temporal_app.tests.stand_ins import onboarding_worker
 
@@ -48,17 +49,6 @@ def onboarding_cells(page: str) -> dict[str, str]:
         if name and state:
             cells[name.group(1)] = re.sub(r"<[^>]+>", "", state.group(1)).strip()
     return cells
-
-
-async def wait_for_page(admin_client, url: str, done) -> str:
-    """The page at `url` once `done(page)` (the list of workflows is
-    eventually consistent)."""
-    async with asyncio.timeout(10):
-        while True:
-            page = (await sync(admin_client.get)(url)).content.decode()
-            if done(page):
-                return page
-            await asyncio.sleep(0.1)
 
 
 async def wait_for_status(client, workflow_id: str, status: str) -> None:

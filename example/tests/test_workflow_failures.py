@@ -32,10 +32,10 @@ from temporal_app.activities import (
     fetch_user_ids_activity,
     plan_user_ranges_activity,
 )
+from temporal_app.tests.test_workflows import batch_input
 from temporal_app.workflows import (
     DATABASE_DEADLINE,
     BatchProcessingWorkflow,
-    BatchProcessingWorkflowInput,
     OnboardingWorkflowInput,
     UserOnboardingWorkflow,
 )
@@ -43,9 +43,11 @@ from temporal_app.workflows import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def onboarding_input(user, **overrides) -> OnboardingWorkflowInput:
-    return OnboardingWorkflowInput(
-        user_id=user.pk, email=user.email, name=user.display_name, **overrides
+@pytest.fixture
+def users(django_user_model):
+    """1,200 users, created in bulk."""
+    return django_user_model.objects.bulk_create(
+        django_user_model(username=f"user{i}") for i in range(1200)
     )
 
 
@@ -61,21 +63,6 @@ async def wait_for_events(
             if types.count(event_type) >= count or closed:
                 return types
             await asyncio.sleep(0.1)
-
-
-@pytest.fixture
-def users(django_user_model):
-    """1,200 users, created in bulk."""
-    return django_user_model.objects.bulk_create(
-        django_user_model(username=f"user{i}") for i in range(1200)
-    )
-
-
-def batch_input(**fields) -> BatchProcessingWorkflowInput:
-    return BatchProcessingWorkflowInput(
-        **{"batch_id": "nightly", "chunk_size": 100, "max_concurrent_chunks": 3}
-        | fields
-    )
 
 
 def database_down_for(outage: timedelta):

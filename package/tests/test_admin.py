@@ -12,6 +12,7 @@ from asgiref.sync import sync_to_async as sync
 from django.contrib.auth.models import Permission
 
 from django_temporal_bridge.admin import WorkflowRunListAdmin
+from django_temporal_bridge.testing import wait_for_page
 from django_temporal_bridge.visibility import aworkflow_states, workflow_states
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,17 +21,6 @@ WORKFLOWS_PAGE = "/admin/django_temporal_bridge/workflowrunlist/"
 # A timeout guard, not a benchmark: a page that waited for Temporal's own
 # timeouts (10 s in the test settings) would take far longer.
 DOWN_PAGE_SECONDS = 2
-
-
-async def wait_for_page(admin_client, url: str, done) -> str:
-    """The page at `url` once `done(page)` (the list of workflows is
-    eventually consistent)."""
-    async with asyncio.timeout(10):
-        while True:
-            page = (await sync(admin_client.get)(url)).content.decode()
-            if done(page):
-                return page
-            await asyncio.sleep(0.1)
 
 
 @pytest.mark.integration

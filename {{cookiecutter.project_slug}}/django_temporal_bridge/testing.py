@@ -7,6 +7,7 @@ worker in the middle of sending, a task that waits for a file, and an HTTP
 server that keeps what it is sent (standing in for a trace collector or an
 error tracker)."""
 
+import asyncio
 import gzip
 import os
 import shutil
@@ -17,13 +18,14 @@ import sys
 import sysconfig
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import invalidate_caches
 from pathlib import Path
 from urllib.parse import quote
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.mail.backends.filebased import EmailBackend
 from django.db import connection
@@ -281,3 +283,15 @@ def wait_for_file(path: str) -> str:
             raise TimeoutError(f"{path} did not appear")
         time.sleep(0.05)
     return setting("TEMPORAL_WORKER_BUILD_ID")
+
+
+async def wait_for_page(client, url: str, done: Callable[[str], bool]) -> str:
+    """The page at `url` (a Django test client's GET) once `done(page)`, for
+    10 s at most: lists read from Temporal's visibility store follow it with
+    a delay."""
+    async with asyncio.timeout(10):
+        while True:
+            page = (await sync_to_async(client.get)(url)).content.decode()
+            if done(page):
+                return page
+            await asyncio.sleep(0.1)
