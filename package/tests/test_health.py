@@ -2,6 +2,8 @@
 up, unreachable or (PostgreSQL) silent, and a probe's Host header."""
 
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection, connections
@@ -64,15 +66,46 @@ def test_healthz_answers_503_in_bounded_time_when_the_database_is_silent(
         listener.listen(10)
         database_settings(HOST="127.0.0.1", PORT=str(listener.getsockname()[1]))
         first = client.get(reverse("healthz"))
+        check = health._check
         # The first check is still waiting (libpq's connect_timeout is 10 s):
-        # the next one does not start another.
+        # the next probe waits for it rather than start another.
         second = client.get(reverse("healthz"))
+        assert health._check is check
     # Closed, the listener refuses the waiting connection: the check ends.
-    health._pending_check.join(timeout=10)
+    assert check.done.wait(timeout=10)
 
-    assert first.status_code == 503
+    assert first.status_code == second.status_code == 503
     assert first.json()["problem"] == "database did not answer within 0.5 s"
-    assert second.json()["problem"] == "database did not answer a previous check yet"
+    assert second.json()["problem"] == "database did not answer within 0.5 s"
+
+
+def test_concurrent_probes_share_the_check_in_flight(monkeypatch):
+    """60 probes at once against a healthy database all answer ok: those
+    that arrive while a check runs wait for its answer (they used to get
+    503 at once)."""
+    probes = 60
+    arrived = threading.Semaphore(0)
+    run = health._Check._run
+    checks = []
+
+    def run_once_all_arrived(check) -> None:
+        checks.append(check)
+        if len(checks) == 1:  # the first check: in flight until all arrived
+            for _ in range(probes):
+                arrived.acquire(timeout=10)
+        run(check)
+
+    monkeypatch.setattr(health._Check, "_run", run_once_all_arrived)
+
+    def probe(_) -> str | None:
+        arrived.release()
+        return health.database_problem(10)
+
+    with ThreadPoolExecutor(max_workers=probes) as pool:
+        problems = list(pool.map(probe, range(probes)))
+
+    assert problems == [None] * probes
+    assert len(checks) < probes
 
 
 @override_settings(ALLOWED_HOSTS=["app.example.com"], SECURE_SSL_REDIRECT=True)

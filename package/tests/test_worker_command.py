@@ -1,7 +1,10 @@
 """`manage.py run_temporal_worker` as a real process, against a real Temporal
 dev server and the test database: it runs the onboarding workflow end to end,
-serves its Prometheus metrics, and stops cleanly on SIGTERM."""
+serves its Prometheus metrics, and stops cleanly on SIGTERM, also while it
+is still connecting."""
 
+import time
+import urllib.error
 import urllib.request
 import uuid
 from datetime import timedelta
@@ -49,3 +52,38 @@ async def test_worker_runs_onboarding_and_exits_cleanly_on_sigterm(
     assert result == {"status": "completed", "user_id": user.pk, "emails_sent": 2}
     assert exit_code == 0
     assert len(worker.emails()) == 2
+
+
+def test_sigterm_while_connecting_stops_the_worker_cleanly(refusing, tmp_path):
+    """Signal handlers come before the connection: as a container's PID 1
+    the worker would otherwise ignore SIGTERM for as long as it retries
+    (TEMPORAL_CONNECT_TIMEOUT_SECONDS) and be killed at the grace period."""
+    health = f"127.0.0.1:{free_port()}"
+    with Worker(
+        tmp_path,
+        address=refusing,
+        namespace="default",
+        task_queue="never-polled",
+        TEMPORAL_WORKER_HEALTH_BIND_ADDRESS=health,
+    ) as worker:
+        wait_for_readiness(health, "connecting to Temporal")
+
+        code = worker.stop(timeout=10)
+
+        assert code == 0, worker.output()
+        assert "SIGTERM received while connecting: stopping" in worker.output()
+
+
+def wait_for_readiness(address: str, problem: str) -> None:
+    """Wait until the worker's /readyz says `problem` (30 s at most)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://{address}/readyz", timeout=1)
+        except urllib.error.HTTPError as error:
+            if problem in error.read().decode():
+                return
+        except OSError:
+            pass  # not listening yet
+        time.sleep(0.1)
+    raise TimeoutError(f"/readyz never said {problem!r}")

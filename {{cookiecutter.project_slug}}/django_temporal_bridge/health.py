@@ -31,47 +31,49 @@ PATH = "/healthz"
 # web worker.
 DATABASE_TIMEOUT_SECONDS = 2.0
 
-_lock = threading.Lock()
-_pending_check: threading.Thread | None = None
 
-
-def database_problem(timeout: float) -> str | None:
-    """Return what is wrong with the default database, or None when it
-    answers within `timeout` seconds.
-
-    The query runs on a thread of its own, so that the wait is bounded
+class _Check:
+    """One `SELECT 1` on a thread of its own, so that the wait is bounded
     whatever the database does (a connection's own timeouts do not cover a
     server that accepts and never answers). It opens a connection of its own
-    and closes it: the check proves that a new connection works. While a
-    check is still waiting, the next ones report that instead of piling up.
-    """
-    global _pending_check
-    outcome: dict[str, BaseException] = {}
+    and closes it: the check proves that a new connection works."""
 
-    def select_one() -> None:
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        threading.Thread(target=self._run, name="healthz-database", daemon=True).start()
+
+    def _run(self) -> None:
         connection = connections["default"]
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
         except BaseException as error:
-            outcome["error"] = error
+            self.error = error
         finally:
             connection.close()
+            self.done.set()
 
+
+_lock = threading.Lock()
+_check: _Check | None = None
+
+
+def database_problem(timeout: float) -> str | None:
+    """Return what is wrong with the default database, or None when it
+    answers within `timeout` seconds. Probes that arrive while a check is
+    in flight wait for its answer rather than start another (or fail): one
+    query at a time, however many probes."""
+    global _check
     with _lock:
-        if _pending_check is not None and _pending_check.is_alive():
-            return "database did not answer a previous check yet"
-        _pending_check = threading.Thread(
-            target=select_one, name="healthz-database", daemon=True
-        )
-        _pending_check.start()
-        check = _pending_check
-    check.join(timeout)
-    if check.is_alive():
+        if _check is None or _check.done.is_set():
+            _check = _Check()
+        check = _check
+    if not check.done.wait(timeout):
         return f"database did not answer within {timeout:g} s"
-    if error := outcome.get("error"):
-        logger.warning("Health check: the database failed: %s", error)
-        return f"database unreachable ({type(error).__name__})"
+    if check.error is not None:
+        logger.warning("Health check: the database failed: %s", check.error)
+        return f"database unreachable ({type(check.error).__name__})"
     return None
 
 

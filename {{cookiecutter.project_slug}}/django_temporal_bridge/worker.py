@@ -92,7 +92,8 @@ class WorkerRunner:
     def __init__(self, options: WorkerSettings) -> None:
         self.options = options
         self._worker: Worker | None = None
-        self._shutdown: asyncio.Task | None = None
+        self._connecting: asyncio.Future | None = None
+        self._shutdown: asyncio.Future | None = None
 
     def run(self) -> None:
         """Run the worker as this process's main job, then end the process."""
@@ -116,13 +117,23 @@ class WorkerRunner:
                 await health.stop()
 
     async def _run(self) -> None:
-        client = await self.connect()
-        self._worker = create_worker(
-            client, task_queue=self.options.task_queue, options=self.options
-        )
+        # Handlers first: a signal while connecting (up to
+        # TEMPORAL_CONNECT_TIMEOUT_SECONDS) stops the worker too, also as a
+        # container's PID 1, which ignores signals it has no handler for.
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.on_signal, sig)
+        self._connecting = asyncio.ensure_future(self.connect())
+        try:
+            client = await self._connecting
+        except asyncio.CancelledError:
+            if self._shutdown is None:
+                raise
+            logger.info("Worker stopped before it connected")
+            return
+        self._worker = create_worker(
+            client, task_queue=self.options.task_queue, options=self.options
+        )
         logger.info(
             "Worker polling task queue %r in namespace %r at %s%s",
             self.options.task_queue,
@@ -156,14 +167,17 @@ class WorkerRunner:
         return None
 
     def on_signal(self, sig: signal.Signals) -> None:
-        if self._shutdown is None:
+        if self._shutdown is None and self._worker is None:
+            logger.info("%s received while connecting: stopping", sig.name)
+            self._connecting.cancel()
+            self._shutdown = self._connecting
+        elif self._shutdown is None:
             logger.info(
                 "%s received: finishing in-flight activities (up to %s); "
                 "send it again to stop at once",
                 sig.name,
                 self.options.graceful_shutdown,
             )
-            assert self._worker is not None
             self._shutdown = asyncio.create_task(self._worker.shutdown())
         else:
             logger.warning("%s received again: exiting now", sig.name)
