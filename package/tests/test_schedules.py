@@ -393,6 +393,40 @@ def test_a_task_is_declared_with_json_arguments():
         dataclasses.replace(declared, args=(object(),))
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"queue_name": "reports"}, id="queue"),
+        pytest.param({"MAX_ATTEMPTS": 7}, id="attempts"),
+        pytest.param({"TIMEOUT_SECONDS": 60}, id="timeout"),
+    ],
+)
+def test_the_fingerprint_covers_what_a_task_schedule_dispatches(settings, change):
+    """The task's queue, and the backend's OPTIONS that each run's input
+    carries: the sync must update the schedule when one changes."""
+    settings.TASKS = {
+        "default": {
+            **settings.TASKS["default"],
+            "QUEUES": ["default", "reports"],
+        }
+    }
+    declared = DeclaredSchedule(
+        id="purge", task=purge_old_rows, every=timedelta(days=1), description="."
+    )
+    before = declared.fingerprint()
+    if "queue_name" in change:
+        declared = dataclasses.replace(declared, task=purge_old_rows.using(**change))
+    else:
+        settings.TASKS = {
+            "default": {
+                **settings.TASKS["default"],
+                "OPTIONS": {**settings.TASKS["default"]["OPTIONS"], **change},
+            }
+        }
+
+    assert declared.fingerprint() != before
+
+
 async def test_a_scheduled_batch_is_named_after_its_run(
     temporal, task_queue, django_user_model
 ):

@@ -127,12 +127,19 @@ class DeclaredSchedule:
         return f"{when}{paused}; starts {what}"
 
     def fingerprint(self) -> str:
-        """Digest every declared field (and the settings the schedule reads):
-        it changes when any of them does."""
+        """Digest every declared field, the action it builds and the settings
+        the schedule reads: it changes when any of them does."""
         declared = {
             f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)
         }
-        declared["task_queue"] = settings.TEMPORAL_TASK_QUEUE
+        # What each run starts, as built: a task's queue, timeout and
+        # attempts come from the task and the backend's OPTIONS.
+        action = self.action()
+        declared["action"] = {
+            "workflow": action.workflow,
+            "args": [_plain(arg) for arg in action.args],
+            "task_queue": action.task_queue,
+        }
         declared["time_zone"] = settings.TIME_ZONE if self.cron else None
         if keys := payload_keys():
             # The schedule's workflow arguments are payloads, encrypted with
