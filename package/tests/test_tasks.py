@@ -286,7 +286,7 @@ async def test_a_task_enqueued_while_temporal_is_down_is_started_later(
     )
     result = await finished(temporal, enqueued.id)
 
-    assert sweep == {"started": 1, "already_started": 0}
+    assert sweep == {"started": 1, "already_started": 0, "failed": 0, "deferred": 0}
     assert not await EnqueuedTask.objects.aexists()
     assert result.return_value == 7
 
@@ -305,7 +305,7 @@ async def test_a_task_enqueued_while_temporal_is_down_is_started_later(
         id=f"sweep-again-{task_queue}",
         task_queue=task_queue,
     )
-    assert again == {"started": 0, "already_started": 1}
+    assert again == {"started": 0, "already_started": 1, "failed": 0, "deferred": 0}
     assert not await EnqueuedTask.objects.aexists()
 
 
@@ -349,6 +349,50 @@ async def test_a_task_the_worker_cannot_import_fails_at_once(
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
     ]
     assert attempts == [1]
+
+
+@pytest.mark.integration
+async def test_a_row_temporal_refuses_is_marked_failed_and_the_others_start(
+    temporal, worker, task_queue, admin_client
+):
+    """Arguments over Temporal's payload limit (stored before enqueue()
+    refused them): the sweep marks that row failed, with Temporal's error,
+    and starts the rows around it; the admin lists it."""
+    rows = [
+        await EnqueuedTask.objects.acreate(
+            id=f"task-{n}{task_queue[-8:]}",
+            task_path=add.module_path,
+            args=args,
+            timeout_seconds=10,
+            max_attempts=1,
+        )
+        for n, args in enumerate([[1, 2], ["x" * 3_000_000, ""], [3, 4]])
+    ]
+
+    async with asyncio.timeout(60):  # the old sweep retried for 30 minutes
+        sweep = await temporal.execute_workflow(
+            START_ENQUEUED_TASKS_WORKFLOW,
+            StartEnqueuedTasksInput(older_than_seconds=0),
+            id=f"sweep-{task_queue}",
+            task_queue=task_queue,
+        )
+
+    assert sweep == {"started": 2, "already_started": 0, "failed": 1, "deferred": 0}
+    [refused] = [row async for row in EnqueuedTask.objects.all()]
+    assert refused.pk == rows[1].pk
+    assert refused.failed_at is not None
+    assert "size" in refused.error.lower() or "limit" in refused.error.lower()
+    page = (await sync(admin_client.get)(
+        "/admin/django_temporal_bridge/enqueuedtask/?failed_at__isnull=False"
+    )).content.decode()  # fmt: skip
+    assert refused.pk in page
+
+
+def test_arguments_over_the_payload_limit_are_refused_and_nothing_is_stored():
+    with pytest.raises(ValueError, match="its arguments are 2,000,013 bytes of JSON"):
+        add.enqueue("x" * 2_000_000, 1)
+
+    assert not EnqueuedTask.objects.exists()
 
 
 def test_a_non_json_argument_is_refused_and_nothing_is_stored():

@@ -1,8 +1,9 @@
-"""The admin's Workflows page: the recent runs of the project's task queue,
-read from Temporal (read-only; paged forward with Temporal's page token, and
-back to the newest). It renders inside Django's own admin layout
-(admin/base_site.html shows the `content` it is given), so the package
-ships no template."""
+"""The package in the admin: the outbox of background tasks (what waits to
+start, and what Temporal refused), and the Workflows page, the recent runs
+of the project's task queue read from Temporal (read-only; paged forward
+with Temporal's page token, and back to the newest). The page renders
+inside Django's own admin layout (admin/base_site.html shows the `content`
+it is given), so the package ships no template."""
 
 import base64
 import binascii
@@ -15,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from .client import TemporalUnavailable
-from .models import WorkflowRunList
+from .models import EnqueuedTask, WorkflowRunList
 from .visibility import WorkflowPage, recent_workflows
 
 TABLE = """<div class="module"><table id="workflow-runs">
@@ -101,3 +102,21 @@ class WorkflowRunListAdmin(admin.ModelAdmin):
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/base_site.html", context)
+
+
+@admin.register(EnqueuedTask)
+class EnqueuedTaskAdmin(admin.ModelAdmin):
+    """Tasks enqueued and not started yet: waiting for Temporal (the
+    start-enqueued-tasks schedule starts them), or refused for good, with
+    Temporal's error. Read-only; a refused row may be deleted."""
+
+    list_display = ["id", "task_path", "enqueued_at", "run_after", "failed_at"]
+    list_filter = [("failed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["id", "task_path"]
+    readonly_fields = [field.name for field in EnqueuedTask._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -25,6 +25,10 @@ class EnqueuedTask(models.Model):
     # The task's retry and timeout policy, as resolved at enqueue time.
     timeout_seconds = models.FloatField()
     max_attempts = models.PositiveIntegerField()
+    # Set when Temporal refused the start for good (INVALID_ARGUMENT: say,
+    # arguments over its payload limit); the sweeper leaves the row alone.
+    failed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return f"{self.task_path} ({self.id})"

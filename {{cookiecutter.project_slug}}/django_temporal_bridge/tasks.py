@@ -76,6 +76,9 @@ DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_TIMEOUT_SECONDS = 300
 # A row younger than this may still be starting from its on_commit hook.
 OUTBOX_GRACE = timedelta(seconds=5)
+# The JSON of a task's arguments at most: Temporal refuses a payload over
+# 2 MB by default (its blob size limit), and the input carries more.
+MAX_ARGUMENTS_BYTES = 1_500_000
 
 
 @dataclass
@@ -161,6 +164,14 @@ class TemporalTaskBackend(BaseTaskBackend):
     def enqueue(self, task, args, kwargs):
         self.validate_task(task)
         input = task_workflow_input(task, args, kwargs)
+        size = len(json.dumps([input.args, input.kwargs]).encode())
+        if size > MAX_ARGUMENTS_BYTES:
+            raise ValueError(
+                f"Task {task.module_path}: its arguments are {size:,} bytes of "
+                f"JSON, more than a Temporal payload takes "
+                f"({MAX_ARGUMENTS_BYTES:,}); pass ids and let the task read "
+                f"the data."
+            )
         database = router.db_for_write(EnqueuedTask)
         row = EnqueuedTask.objects.using(database).create(
             id=task_workflow_id(),
@@ -574,38 +585,59 @@ class StartEnqueuedTasksInput:
 MAX_CONCURRENT_STARTS = 20
 
 
+async def _start_row(client: Client, row: EnqueuedTask) -> str:
+    """Start one outbox row's workflow and delete the row; say what became
+    of it. A start Temporal refuses for good marks the row failed; any other
+    error leaves it for the next sweep. Never raises: one row must not stop
+    the others."""
+    try:
+        started = await start_task_workflow(
+            client, row.pk, _row_input(row), run_after=row.run_after
+        )
+    except RPCError as error:
+        if error.status != RPCStatusCode.INVALID_ARGUMENT:
+            logger.warning("Task %s not started (%s); next sweep", row.pk, error)
+            return "deferred"
+        logger.error("Task %s (%s) cannot start: %s", row.pk, row.task_path, error)
+        await EnqueuedTask.objects.filter(pk=row.pk).aupdate(
+            failed_at=timezone.now(), error=str(error)
+        )
+        return "failed"
+    except Exception:
+        logger.exception("Task %s not started; next sweep", row.pk)
+        return "deferred"
+    await EnqueuedTask.objects.filter(pk=row.pk).adelete()
+    return "started" if started else "already_started"
+
+
 @activity.defn
 async def start_enqueued_tasks_activity(input: StartEnqueuedTasksInput) -> dict:
     """Start the workflows of the tasks left in the outbox, through the
-    worker's client, and delete their rows. A task started before (by its
-    on_commit hook, or a run of this activity that died) is not started
-    again: its row is deleted."""
+    worker's client, row by row: each started row is deleted, and a task
+    started before (by its on_commit hook, or a sweep that died) is not
+    started again. Returns how many rows went each way."""
     client = activity.client()
     slots = asyncio.Semaphore(MAX_CONCURRENT_STARTS)
-    started = already = 0
+    counts = dict.fromkeys(("started", "already_started", "failed", "deferred"), 0)
     after = ""
 
-    async def start(row: EnqueuedTask) -> bool:
+    async def start(row: EnqueuedTask) -> str:
         async with slots:
-            return await start_task_workflow(
-                client, row.pk, _row_input(row), run_after=row.run_after
-            )
+            return await _start_row(client, row)
 
     while True:
         cutoff = timezone.now() - timedelta(seconds=input.older_than_seconds)
         rows = [
             row
             async for row in EnqueuedTask.objects.filter(
-                enqueued_at__lte=cutoff, pk__gt=after
+                enqueued_at__lte=cutoff, failed_at__isnull=True, pk__gt=after
             ).order_by("pk")[: input.page_size]
         ]
-        outcomes = await asyncio.gather(*(start(row) for row in rows))
-        await EnqueuedTask.objects.filter(pk__in=[row.pk for row in rows]).adelete()
-        started += sum(outcomes)
-        already += len(outcomes) - sum(outcomes)
+        for outcome in await asyncio.gather(*(start(row) for row in rows)):
+            counts[outcome] += 1
         activity.heartbeat(len(rows))
         if len(rows) < input.page_size:
-            return {"started": started, "already_started": already}
+            return counts
         after = rows[-1].pk
 
 
