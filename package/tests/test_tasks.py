@@ -14,7 +14,8 @@ import pytest
 from asgiref.sync import sync_to_async as sync
 from django.core.checks import run_checks
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import OperationalError, transaction
+from django.db.models import QuerySet
 from django.tasks import TaskResultStatus, default_task_backend, task
 from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
 from django.tasks.signals import task_finished, task_started
@@ -393,6 +394,30 @@ def test_arguments_over_the_payload_limit_are_refused_and_nothing_is_stored():
         add.enqueue("x" * 2_000_000, 1)
 
     assert not EnqueuedTask.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_error_after_the_commit_fails_neither_the_caller_nor_later_hooks(
+    monkeypatch,
+):
+    """The database fails as the start reads its row back: the committed
+    work stands, the transaction's other hooks still run, and the row waits
+    for the start-enqueued-tasks schedule."""
+    real_first = QuerySet.first
+
+    def first(queryset):
+        if queryset.model is EnqueuedTask:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_first(queryset)
+
+    monkeypatch.setattr(QuerySet, "first", first)
+    later = []
+    with transaction.atomic():
+        add.enqueue(1, 2)
+        transaction.on_commit(lambda: later.append("ran"))
+
+    assert later == ["ran"]
+    assert EnqueuedTask.objects.count() == 1
 
 
 def test_a_non_json_argument_is_refused_and_nothing_is_stored():

@@ -185,8 +185,11 @@ class TemporalTaskBackend(BaseTaskBackend):
             max_attempts=input.max_attempts,
         )
         # After the commit, so nothing starts for a rolled-back transaction;
-        # at once when no transaction is open.
-        transaction.on_commit(partial(_start_after_commit, row.pk), using=database)
+        # at once when no transaction is open. robust: an error there must
+        # neither fail a committed request nor drop the other hooks.
+        transaction.on_commit(
+            partial(_start_after_commit, row.pk, database), using=database, robust=True
+        )
         result = _result_of_row(row, task)
         task_enqueued.send(type(self), task_result=result)
         return result
@@ -304,11 +307,12 @@ def _row_input(row: EnqueuedTask) -> TaskWorkflowInput:
     )
 
 
-def _start_after_commit(row_id: str) -> None:
+def _start_after_commit(row_id: str, database: str) -> None:
     """Start the workflow of an outbox row, then delete the row. The caller
     has committed: nothing here may fail it, and nothing is lost, as the
-    start-enqueued-tasks schedule starts what did not start."""
-    row = EnqueuedTask.objects.filter(pk=row_id).first()
+    start-enqueued-tasks schedule starts what did not start. Read and
+    deleted on the database the row was written to (a replica may lag)."""
+    row = EnqueuedTask.objects.using(database).filter(pk=row_id).first()
     if row is None:
         return  # started by the schedule meanwhile
     try:
