@@ -7,10 +7,10 @@ failure when it is final: the last attempt its retry policy allows
 with non_retryable=True, or an error type the policy lists as
 non-retryable). An activity whose retries are unlimited (maximum_attempts 0,
 Temporal's default and the example workflows' choice for transient errors)
-has no final attempt: its failures are not reported here, as its retries
-wait for an outage to end; Temporal shows its attempts and last failure
-(the Web UI's pending activities), and the workflow's failure once its
-schedule_to_close_timeout runs out.
+has no final attempt, and one stuck for days must not stay invisible: its
+failures are reported at attempts 1, 10, 100 and every 1,000th (tagged
+temporal.final=false), so an outage files a handful of events, not one per
+retry.
 
 Each event carries the activity's context as tags: temporal.workflow_id,
 temporal.workflow_type, temporal.activity_id, temporal.activity_type,
@@ -52,6 +52,17 @@ def is_final_failure(info: activity.Info, error: BaseException) -> bool:
     return 0 < policy.maximum_attempts <= info.attempt
 
 
+def should_report(info: activity.Info, error: BaseException) -> bool:
+    """Whether to report this failure: a final one, or an attempt of an
+    activity that retries without limit at 1, 10, 100 or a 1,000th."""
+    if is_final_failure(info, error):
+        return True
+    policy = info.retry_policy
+    unlimited = policy is None or policy.maximum_attempts == 0
+    attempt = info.attempt
+    return unlimited and (attempt in (1, 10, 100) or attempt % 1000 == 0)
+
+
 def activity_tags(info: activity.Info) -> dict[str, str]:
     return {
         "temporal.workflow_id": info.workflow_id or "",
@@ -71,9 +82,11 @@ class SentryActivityInboundInterceptor(ActivityInboundInterceptor):
             raise  # not a failure (completing asynchronously is no Exception)
         except Exception as error:
             info = activity.info()
-            if is_final_failure(info, error):
+            if should_report(info, error):
                 with sentry_sdk.new_scope() as scope:
                     scope.set_tags(activity_tags(info))
+                    final = is_final_failure(info, error)
+                    scope.set_tag("temporal.final", str(final).lower())
                     sentry_sdk.capture_exception(error)
             raise
 

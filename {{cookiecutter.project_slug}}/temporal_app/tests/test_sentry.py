@@ -25,6 +25,7 @@ from django_temporal_bridge.sentry import (
     WORKFLOW_TASK_LOGGER,
     SentryInterceptor,
     is_final_failure,
+    should_report,
 )
 from django_temporal_bridge.testing import RecordingServer
 
@@ -128,6 +129,7 @@ async def test_an_activity_failing_three_attempts_is_reported_once_with_its_ids(
         "temporal.activity_type": "always_fails",
         "temporal.attempt": "3",
         "temporal.task_queue": task_queue,
+        "temporal.final": "true",
     }
     assert event["environment"] == "test"
 
@@ -226,6 +228,28 @@ def info(attempt: int, maximum_attempts: int | None) -> activity.Info:
 )
 def test_only_a_final_failure_is_reported(attempt, maximum_attempts, error, final):
     assert is_final_failure(info(attempt, maximum_attempts), error) is final
+
+
+@pytest.mark.parametrize(
+    ("attempt", "maximum_attempts", "reported"),
+    [
+        # Unlimited attempts: a growing few, so a stuck activity shows.
+        (1, 0, True),
+        (2, 0, False),
+        (10, 0, True),
+        (99, None, False),
+        (100, None, True),
+        (3000, 0, True),
+        (3001, 0, False),
+        # Limited: the last attempt only.
+        (1, 3, False),
+        (3, 3, True),
+    ],
+)
+def test_an_activity_that_retries_forever_is_reported_at_growing_attempts(
+    attempt, maximum_attempts, reported
+):
+    assert should_report(info(attempt, maximum_attempts), RuntimeError()) is reported
 
 
 def test_an_error_type_the_policy_will_not_retry_is_final():
