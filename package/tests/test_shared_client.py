@@ -5,6 +5,7 @@ or refuses the connection."""
 import asyncio
 import os
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -50,6 +51,22 @@ async def test_changed_settings_connect_again(
 
     assert after is not before
     assert await after.service_client.check_health()
+
+
+def test_a_threads_event_loop_is_closed_when_the_thread_ends(temporal):
+    """ASGI servers run sync code on a new thread per request: each thread's
+    loop must not outlive it (its selector and self-pipe stay open)."""
+    loops = []
+
+    async def record_loop(client):
+        loops.append(asyncio.get_running_loop())
+
+    thread = threading.Thread(target=shared_client.call, args=(record_loop,))
+    thread.start()
+    thread.join(timeout=30)
+
+    assert not thread.is_alive()
+    assert loops[0].is_closed()
 
 
 def test_waiting_inside_an_event_loop_is_refused():

@@ -145,6 +145,20 @@ async def connect_when_ready(
 UNAVAILABLE_STATUSES = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
 
 
+class _ThreadLoop:
+    """A thread's event loop for SharedClient.call. Kept in a thread-local,
+    it goes when its thread ends, and closes the loop as it goes."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.pid = os.getpid()
+
+    def __del__(self) -> None:
+        # A forked child's copy is its parent's: left alone.
+        if self.pid == os.getpid() and not self.loop.is_running():
+            self.loop.close()
+
+
 class SharedClient:
     """The process's one client for Django code.
 
@@ -184,11 +198,12 @@ class SharedClient:
                 "Waiting for Temporal would block this thread's event loop: "
                 "use the async variant (acall, astart_*) here"
             )
-        # A loop per thread, made anew in a forked child.
-        if getattr(self._threads, "pid", None) != os.getpid():
-            self._threads.loop = asyncio.new_event_loop()
-            self._threads.pid = os.getpid()
-        return self._threads.loop.run_until_complete(self._run(operation, timeout))
+        # A loop per thread, made anew in a forked child, closed when its
+        # thread ends (ASGI servers run sync code on short-lived threads).
+        thread = getattr(self._threads, "loop", None)
+        if thread is None or thread.pid != os.getpid():
+            thread = self._threads.loop = _ThreadLoop()
+        return thread.loop.run_until_complete(self._run(operation, timeout))
 
     async def acall[T](
         self,
