@@ -26,6 +26,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from apps.users.tasks import export_users_csv
+from django_temporal_bridge import tasks
 from django_temporal_bridge.client import TemporalUnavailable
 from django_temporal_bridge.models import EnqueuedTask
 from django_temporal_bridge.tasks import (
@@ -158,6 +159,39 @@ async def test_a_task_is_running_while_its_attempt_runs(temporal, worker):
     assert result.started_at is not None
     assert result.finished_at is None
     assert (await finished(temporal, enqueued.id)).return_value is True
+
+
+@pytest.mark.integration
+async def test_a_running_task_heartbeats_so_a_dead_workers_task_is_retried_soon(
+    temporal, worker, monkeypatch
+):
+    """Its activity has a heartbeat timeout, and a side thread heartbeats
+    while the task runs: a task whose worker died is retried after
+    TASK_HEARTBEAT_TIMEOUT, not after its whole timeout (300 s)."""
+    monkeypatch.setattr(tasks, "TASK_HEARTBEAT_EVERY", timedelta(seconds=0.05))
+    RELEASE.clear()
+    enqueued = await wait_for_release.aenqueue()
+    handle = temporal.get_workflow_handle(enqueued.id)
+    try:
+        async with asyncio.timeout(10):
+            while not [
+                pending
+                for pending in (
+                    await handle.describe()
+                ).raw_description.pending_activities
+                if pending.HasField("last_heartbeat_time")
+            ]:
+                await asyncio.sleep(0.05)
+    finally:
+        RELEASE.set()
+    await finished(temporal, enqueued.id)
+
+    scheduled = [
+        event.activity_task_scheduled_event_attributes
+        async for event in handle.fetch_history_events()
+        if event.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert scheduled[0].heartbeat_timeout.ToTimedelta() == tasks.TASK_HEARTBEAT_TIMEOUT
 
 
 @pytest.mark.integration

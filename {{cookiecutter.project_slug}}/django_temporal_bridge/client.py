@@ -153,9 +153,10 @@ class _ThreadLoop:
         self.loop = asyncio.new_event_loop()
         self.pid = os.getpid()
 
-    def __del__(self) -> None:
+    # getpid bound here: at the interpreter's exit, module globals may be gone.
+    def __del__(self, getpid=os.getpid) -> None:
         # A forked child's copy is its parent's: left alone.
-        if self.pid == os.getpid() and not self.loop.is_running():
+        if self.pid == getpid() and not self.loop.is_running():
             self.loop.close()
 
 

@@ -11,6 +11,7 @@ from temporalio.common import RetryPolicy, VersioningBehavior
 with workflow.unsafe.imports_passed_through():
     from .tasks import (
         START_ENQUEUED_TASKS_WORKFLOW,
+        TASK_HEARTBEAT_TIMEOUT,
         TASK_WORKFLOW,
         StartEnqueuedTasksInput,
         TaskWorkflowInput,
@@ -36,6 +37,7 @@ class DjangoTaskWorkflow:
             run_task_activity,
             input,
             start_to_close_timeout=timedelta(seconds=input.timeout_seconds),
+            heartbeat_timeout=TASK_HEARTBEAT_TIMEOUT,
             retry_policy=RetryPolicy(maximum_attempts=input.max_attempts),
         )
 

@@ -26,12 +26,15 @@ other code (a Temporal Schedule) start a task's workflow itself.
 """
 
 import asyncio
+import contextvars
 import json
 import logging
 import os
 import socket
+import threading
 import traceback
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -79,6 +82,11 @@ OUTBOX_GRACE = timedelta(seconds=5)
 # The JSON of a task's arguments at most: Temporal refuses a payload over
 # 2 MB by default (its blob size limit), and the input carries more.
 MAX_ARGUMENTS_BYTES = 1_500_000
+# A running task's activity heartbeats this often; without a heartbeat for
+# TASK_HEARTBEAT_TIMEOUT, Temporal retries it elsewhere (its worker died)
+# rather than wait out the task's whole timeout.
+TASK_HEARTBEAT_EVERY = timedelta(seconds=10)
+TASK_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 
 
 @dataclass
@@ -549,13 +557,8 @@ def run_task_activity(input: TaskWorkflowInput) -> Any:
     sender = type(task.get_backend())
     task_started.send(sender, task_result=result)
     try:
-        if task.takes_context:
-            value = task.call(
-                TaskContext(task_result=result), *input.args, **input.kwargs
-            )
-        else:
-            value = task.call(*input.args, **input.kwargs)
-        value = normalize_json(value)
+        with _heartbeating():
+            value = _call(task, result, input)
     except Exception as error:
         kind = type(error)
         path = f"{kind.__module__}.{kind.__qualname__}"
@@ -570,6 +573,37 @@ def run_task_activity(input: TaskWorkflowInput) -> Any:
     object.__setattr__(result, "_return_value", value)
     task_finished.send(sender, task_result=result)
     return value
+
+
+def _call(task: Task, result: TaskResult, input: TaskWorkflowInput) -> Any:
+    if task.takes_context:
+        value = task.call(TaskContext(task_result=result), *input.args, **input.kwargs)
+    else:
+        value = task.call(*input.args, **input.kwargs)
+    return normalize_json(value)
+
+
+@contextmanager
+def _heartbeating():
+    """Heartbeat from a side thread while the task runs on the activity's
+    own (the task is any code: it cannot be asked to). The side thread runs
+    in a copy of the activity's context, where activity.heartbeat works."""
+    done = threading.Event()
+    context = contextvars.copy_context()
+
+    def beat() -> None:
+        while not done.wait(TASK_HEARTBEAT_EVERY.total_seconds()):
+            activity.heartbeat()
+
+    thread = threading.Thread(
+        target=context.run, args=(beat,), name="task-heartbeat", daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def _worker_identity() -> str:
