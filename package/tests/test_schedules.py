@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
 from django.db import transaction
 from django.tasks import task
+from temporalio.api.common.v1 import Payload
 from temporalio.client import (
     Client,
     Schedule,
@@ -27,10 +28,16 @@ from temporalio.client import (
     ScheduleSpec,
     WorkflowExecutionStatus,
 )
+from temporalio.converter import DataConverter, PayloadCodec
 from temporalio.service import RPCError, RPCStatusCode
 
 from django_temporal_bridge.encryption import generate_key
-from django_temporal_bridge.schedules import DeclaredSchedule, InvalidScheduleError
+from django_temporal_bridge.schedules import (
+    DeclaredSchedule,
+    InvalidScheduleError,
+    apply,
+    plan,
+)
 from django_temporal_bridge.tasks import START_ENQUEUED_TASKS
 from django_temporal_bridge.testing import installed_app
 from django_temporal_bridge.worker import create_worker
@@ -263,6 +270,70 @@ async def test_sync_deletes_only_the_schedules_it_created(temporal, settings, be
     await eventually(
         lambda: schedules_listed(temporal, lambda ids: ids == left | {"made-by-hand"})
     )
+
+
+async def test_two_syncs_at_once_both_succeed(temporal, settings, berlin):
+    """Two deploys sync at once: what one planned, the other may have done
+    first (a schedule created, or deleted) by the time it applies."""
+    creating = await plan(temporal)  # every declared schedule: to create
+    await sync(sync_schedules)()  # the other sync gets there first
+    settings.TEMPORAL_START_ONBOARDING_ON_SIGNUP = False  # reconcile: undeclared
+    await eventually(
+        lambda: schedules_listed(temporal, lambda ids: RECONCILE_ONBOARDING in ids)
+    )
+    deleting = await plan(temporal)
+    await temporal.get_schedule_handle(RECONCILE_ONBOARDING).delete()
+
+    await apply(temporal, creating)
+    await apply(temporal, deleting)
+
+    assert {change.action for change in creating} == {"create"}
+    assert ("delete", RECONCILE_ONBOARDING) in {
+        (change.action, change.schedule_id) for change in deleting
+    }
+
+
+class Opaque(PayloadCodec):
+    """Another deployment's codec: payloads this project cannot read."""
+
+    async def encode(self, payloads):
+        return [
+            Payload(metadata={"encoding": b"binary/opaque"}, data=p.SerializeToString())
+            for p in payloads
+        ]
+
+    async def decode(self, payloads):
+        return list(payloads)
+
+
+async def test_a_foreign_schedule_whose_memo_is_unreadable_is_left_alone(
+    temporal, settings, berlin
+):
+    foreign = Client(
+        temporal.service_client,
+        namespace=temporal.namespace,
+        data_converter=dataclasses.replace(
+            DataConverter.default, payload_codec=Opaque()
+        ),
+    )
+    await foreign.create_schedule(
+        "theirs",
+        Schedule(
+            action=ScheduleActionStartWorkflow(
+                "report", id="theirs", task_queue=settings.TEMPORAL_TASK_QUEUE
+            ),
+            spec=ScheduleSpec(
+                intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))]
+            ),
+        ),
+        memo={"owner": "another team"},
+    )
+    await eventually(lambda: schedules_listed(temporal, lambda ids: "theirs" in ids))
+
+    output = await sync(sync_schedules)()
+
+    assert "theirs" not in output
+    await temporal.get_schedule_handle("theirs").describe()  # still there
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ created paused, and an update keeps whatever paused state the server has.
 import dataclasses
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,6 +29,7 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
@@ -48,6 +50,8 @@ from .tasks import (
     task_workflow_input,
     temporal_task_queue,
 )
+
+logger = logging.getLogger(__name__)
 
 # Memo of the schedules the sync created, and so may delete.
 MANAGED_BY = "managed_by"
@@ -319,29 +323,50 @@ async def plan(client: Client) -> list[Change]:
         same = schedule.fingerprint() in (description.schedule.state.note or "")
         changes.append(Change("unchanged" if same else "update", schedule.id, schedule))
     async for listed in await client.list_schedules():
-        if listed.id not in declared and (
-            (await listed.memo()).get(MANAGED_BY) == managed_by()
-        ):
+        if listed.id not in declared and await _managed_here(listed):
             changes.append(Change("delete", listed.id))
     return changes
 
 
+async def _managed_here(listed) -> bool:
+    """Whether this sync created the schedule; a memo it cannot decode (a
+    foreign schedule's, written with other payload keys or a codec of its
+    own) is not its."""
+    try:
+        memo = await listed.memo()
+    except Exception as error:
+        logger.info(
+            "Schedule %s left alone: its memo is unreadable (%s)", listed.id, error
+        )
+        return False
+    return memo.get(MANAGED_BY) == managed_by()
+
+
 async def apply(client: Client, changes: list[Change]) -> None:
-    """Make the changes of a plan."""
+    """Make the changes of a plan. Another sync at the same time (two
+    deploys) may have made one already: a schedule that exists when it is
+    created, or is gone when it is updated or deleted, counts as done."""
     for change in changes:
         handle = client.get_schedule_handle(change.schedule_id)
-        if change.action == "create":
-            assert change.declared is not None
-            await client.create_schedule(
-                change.schedule_id,
-                change.declared.schedule(),
-                memo={MANAGED_BY: managed_by()},
-            )
-        elif change.action == "update":
-            assert change.declared is not None
-            await handle.update(_updater(change.declared.schedule()))
-        elif change.action == "delete":
-            await handle.delete()
+        try:
+            if change.action == "create":
+                assert change.declared is not None
+                await client.create_schedule(
+                    change.schedule_id,
+                    change.declared.schedule(),
+                    memo={MANAGED_BY: managed_by()},
+                )
+            elif change.action == "update":
+                assert change.declared is not None
+                await handle.update(_updater(change.declared.schedule()))
+            elif change.action == "delete":
+                await handle.delete()
+        except ScheduleAlreadyRunningError:
+            logger.info("Schedule %s: created meanwhile", change.schedule_id)
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            logger.info("Schedule %s: deleted meanwhile", change.schedule_id)
 
 
 def _updater(schedule: Schedule):
