@@ -9,8 +9,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from temporalio import workflow
+from temporalio.common import VersioningBehavior
 from temporalio.worker import Worker
 
+from django_temporal_bridge.replay import replayable
+from django_temporal_bridge.tasks import TaskWorkflowInput
 from temporal_app.tests.stand_ins import (
     OnboardingWithoutTheWelcomeEmail,
     onboarding_worker,
@@ -70,6 +74,46 @@ async def test_a_history_the_current_code_cannot_replay_is_named(temporal, task_
 
     assert "1 of 1 histories do not replay on this code" in str(failure.value)
     assert workflow_id in str(failure.value)
+
+
+async def test_each_workflow_type_gets_its_own_limit(temporal, task_queue, capsys):
+    """Frequent types (a task's, the outbox sweep's) must not crowd out the
+    rare ones: --limit counts per type, running runs first."""
+    await run_onboarding(temporal, onboarding_worker(temporal, task_queue), task_queue)
+    await temporal.start_workflow(  # running: no worker polls this queue
+        "django_task",
+        TaskWorkflowInput(task_path="reports.tasks.build", args=[], kwargs={}),
+        id=f"task-{task_queue}",
+        task_queue=task_queue,
+    )
+    async with asyncio.timeout(10):  # visibility follows shortly
+        while (await temporal.count_workflows(f"TaskQueue = '{task_queue}'")).count < 2:
+            await asyncio.sleep(0.1)
+
+    await replay("--limit", "1", "--query", f"TaskQueue = '{task_queue}'")
+
+    assert capsys.readouterr().out == "2 histories replayed.\n"
+    await temporal.get_workflow_handle(f"task-{task_queue}").terminate()
+
+
+@workflow.defn(name="pinned", versioning_behavior=VersioningBehavior.PINNED)
+class Pinned:
+    @workflow.run
+    async def run(self) -> None:
+        pass
+
+
+@workflow.defn(name="upgrading", versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
+class Upgrading:
+    @workflow.run
+    async def run(self) -> None:
+        pass
+
+
+def test_pinned_runs_are_not_replayed_they_never_meet_new_code():
+    assert not replayable(Pinned)
+    assert replayable(Upgrading)
+    assert replayable(OnboardingWithoutTheWelcomeEmail)  # unversioned
 
 
 @pytest.mark.parametrize("where", ["refusing", "black_hole"])

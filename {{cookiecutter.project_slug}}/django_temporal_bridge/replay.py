@@ -16,6 +16,7 @@ from datetime import datetime
 
 from temporalio import workflow
 from temporalio.client import Client
+from temporalio.common import VersioningBehavior
 from temporalio.worker import Replayer
 
 from .discovery import project_workflows
@@ -38,17 +39,24 @@ def workflow_type(workflow_class: type) -> str:
     return workflow._Definition.must_from_class(workflow_class).name or ""
 
 
-def recent_workflows_query(
-    workflow_types: Sequence[str], since: datetime, extra: str = ""
-) -> str:
-    """A visibility query for the runs of these types that are running or
-    closed after `since` (and match `extra`, when given)."""
-    types = ", ".join(f"'{name}'" for name in sorted(workflow_types))
-    query = (
-        f"WorkflowType IN ({types}) AND (ExecutionStatus = 'Running' "
-        f"OR CloseTime > '{since.isoformat()}')"
-    )
-    return f"{query} AND ({extra})" if extra else query
+def recent_workflows_queries(
+    workflow_type: str, since: datetime, extra: str = ""
+) -> list[str]:
+    """The visibility queries of one type's runs worth replaying: the
+    running ones first (the next deploy must carry them on), then those
+    closed after `since` (and matching `extra`, when given)."""
+    queries = [
+        f"WorkflowType = '{workflow_type}' AND ExecutionStatus = 'Running'",
+        f"WorkflowType = '{workflow_type}' AND CloseTime > '{since.isoformat()}'",
+    ]
+    return [f"{query} AND ({extra})" if extra else query for query in queries]
+
+
+def replayable(workflow_class: type) -> bool:
+    """PINNED runs stay on the build that started them and never meet new
+    code: on a versioned worker they are no test of a deploy."""
+    behavior = workflow._Definition.must_from_class(workflow_class).versioning_behavior
+    return behavior != VersioningBehavior.PINNED
 
 
 async def replay_recent_histories(
@@ -59,17 +67,25 @@ async def replay_recent_histories(
     query: str = "",
     workflows: Sequence[type] | None = None,
 ) -> ReplayReport:
-    """Replay up to `limit` recent histories of the client's namespace on
-    `workflows` (default: the worker's); report those that fail."""
+    """Replay up to `limit` recent histories of each workflow type of
+    `workflows` (default: the worker's) in the client's namespace, so that
+    frequent types do not crowd out rare ones; report those that fail."""
     workflows = worker_workflows() if workflows is None else list(workflows)
-    executions = client.list_workflows(
-        recent_workflows_query([workflow_type(w) for w in workflows], since, query),
-        limit=limit,
-    )
+    types = sorted({workflow_type(w) for w in workflows if replayable(w)})
     runs: dict[int, str] = {}  # a history's id(): its run id
 
+    async def executions():
+        for name in types:
+            left = limit
+            for listing in recent_workflows_queries(name, since, query):
+                if left <= 0:
+                    break
+                async for execution in client.list_workflows(listing, limit=left):
+                    left -= 1
+                    yield execution
+
     async def histories():
-        async for execution in executions:
+        async for execution in executions():
             handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
             history = await handle.fetch_history()
             runs[id(history)] = execution.run_id

@@ -38,8 +38,8 @@ class Command(BaseCommand):
             "--limit",
             type=int,
             default=200,
-            help="Replay at most this many histories, newest first "
-            "(default: %(default)s).",
+            help="Replay at most this many histories of each workflow type, "
+            "running ones first, then the newest (default: %(default)s).",
         )
         parser.add_argument(
             "--query",
