@@ -60,18 +60,23 @@ async def temporal(temporal, settings, task_queue):
     client = temporal
     settings.TEMPORAL_START_ONBOARDING_ON_SIGNUP = True
     yield client
+    # Listings are eventually consistent: a schedule deleted a moment ago is
+    # still listed, a run that completed is still listed as running. Both
+    # answer NOT_FOUND ("already completed"): already gone is fine.
     async for listed in await client.list_schedules():
-        await client.get_schedule_handle(listed.id).delete()
+        await gone_is_fine(client.get_schedule_handle(listed.id).delete())
     async for execution in client.list_workflows(
         f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
     ):
-        try:
-            await client.get_workflow_handle(execution.id).terminate()
-        except RPCError as error:
-            # Listing is eventually consistent: a run that completed a moment
-            # ago is still listed as running ("already completed").
-            if error.status != RPCStatusCode.NOT_FOUND:
-                raise
+        await gone_is_fine(client.get_workflow_handle(execution.id).terminate())
+
+
+async def gone_is_fine(removal) -> None:
+    try:
+        await removal
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
 
 
 def sync_schedules(*options: str) -> str:

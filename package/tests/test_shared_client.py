@@ -69,6 +69,23 @@ def test_a_threads_event_loop_is_closed_when_the_thread_ends(temporal):
     assert loops[0].is_closed()
 
 
+async def test_an_explicit_timeout_is_the_operations_whole_budget(temporal, settings):
+    """An operation of several round trips (the admin's, a result read back)
+    gets the timeout its caller gives, not the per-call bound: a distant
+    cluster needs the budget for all of them."""
+    settings.TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS = 0.2
+
+    async def three_round_trips(client):
+        for _ in range(3):
+            await asyncio.sleep(0.15)  # each a distant round trip
+            await client.service_client.check_health()
+        return "answered"
+
+    assert await shared_client.acall(three_round_trips, timeout=10) == "answered"
+    with pytest.raises(TemporalUnavailable, match=r"did not answer within 0\.2 s"):
+        await shared_client.acall(three_round_trips)
+
+
 def test_waiting_inside_an_event_loop_is_refused():
     async def in_a_loop():
         shared_client.call(same)

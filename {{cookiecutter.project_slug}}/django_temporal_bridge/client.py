@@ -219,16 +219,26 @@ class SharedClient:
     async def _run[T](
         self, operation: Callable[[Client], Awaitable[T]], timeout: float | None = None
     ) -> T:
+        # An explicit timeout is the whole operation's budget, connecting
+        # included, and replaces the per-call bound (an operation of several
+        # round trips needs more than one call's worth); without one, each
+        # operation gets TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS once connected.
         if timeout is not None:
             try:
                 async with asyncio.timeout(timeout):
-                    return await self._run(operation)
+                    return await self._run_bounded(operation, None)
             except TimeoutError:
                 raise TemporalUnavailable(
                     f"Temporal did not answer within {timeout:g} s"
                 ) from None
+        return await self._run_bounded(
+            operation, setting("TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS")
+        )
+
+    async def _run_bounded[T](
+        self, operation: Callable[[Client], Awaitable[T]], seconds: float | None
+    ) -> T:
         client = await self._connected()
-        seconds = setting("TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS")
         try:
             async with asyncio.timeout(seconds):
                 return await operation(client)
