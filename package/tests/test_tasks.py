@@ -417,6 +417,9 @@ async def test_a_row_temporal_refuses_is_marked_failed_and_the_others_start(
     assert refused.pk == rows[1].pk
     assert refused.failed_at is not None
     assert "size" in refused.error.lower() or "limit" in refused.error.lower()
+    result = await default_task_backend.aget_result(refused.pk)
+    assert result.status == TaskResultStatus.FAILED
+    assert result.errors[0].traceback == refused.error
     page = (await sync(admin_client.get)(
         "/admin/django_temporal_bridge/enqueuedtask/?failed_at__isnull=False"
     )).content.decode()  # fmt: skip

@@ -82,6 +82,8 @@ OUTBOX_GRACE = timedelta(seconds=5)
 # The JSON of a task's arguments at most: Temporal refuses a payload over
 # 2 MB by default (its blob size limit), and the input carries more.
 MAX_ARGUMENTS_BYTES = 1_500_000
+# The error class of a task whose start Temporal refused for good.
+REFUSED_START = f"{RPCError.__module__}.{RPCError.__qualname__}"
 # A running task's activity heartbeats this often; without a heartbeat for
 # TASK_HEARTBEAT_TIMEOUT, Temporal retries it elsewhere (its worker died)
 # rather than wait out the task's whole timeout.
@@ -363,19 +365,23 @@ def _task_of(input_or_row, run_after=None) -> Task:
 
 
 def _result_of_row(row: EnqueuedTask, task: Task | None = None) -> TaskResult:
-    """The result of a task still in the outbox: READY."""
+    """The result of a task still in the outbox: READY, or FAILED with
+    Temporal's error when Temporal refused its start for good."""
+    refused = row.failed_at is not None
     return TaskResult(
         task=task or _task_of(row, row.run_after),
         id=row.pk,
-        status=TaskResultStatus.READY,
+        status=TaskResultStatus.FAILED if refused else TaskResultStatus.READY,
         enqueued_at=row.enqueued_at,
         started_at=None,
-        finished_at=None,
+        finished_at=row.failed_at,
         last_attempted_at=None,
         args=row.args,
         kwargs=row.kwargs,
         backend=row.backend,
-        errors=[],
+        errors=[TaskError(exception_class_path=REFUSED_START, traceback=row.error)]
+        if refused
+        else [],
         worker_ids=[],
     )
 
