@@ -17,9 +17,9 @@ from temporal_app.tests.stand_ins import onboarding_worker
 pytestmark = pytest.mark.django_db(transaction=True)
 
 USERS_PAGE = "/admin/users/user/"
-# A timeout guard, not a benchmark: a page that waited for Temporal's own
-# timeouts (10 s in the test settings) would take far longer.
-DOWN_PAGE_SECONDS = 2
+# A timeout guard, not a benchmark: the admin's budget is 2 s by default; a
+# page that waited for the test settings' patient 10 s would take far longer.
+DOWN_PAGE_SECONDS = 4
 
 
 @pytest.fixture
@@ -179,4 +179,5 @@ def test_a_users_page_says_when_their_workflows_are_unavailable(
     page = admin_client.get(f"/admin/users/user/{ada.pk}/change/").content.decode()
 
     assert time.monotonic() - started < DOWN_PAGE_SECONDS
-    assert "Workflows unavailable: Temporal did not answer within 0.2 s" in page
+    unavailable = f"Could not connect to Temporal at {black_hole} within 0.2 s"
+    assert f"Workflows unavailable: {unavailable}" in page

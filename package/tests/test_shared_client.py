@@ -1,6 +1,6 @@
 """The one client Django code shares in a process: reused from sync code,
-async code and any thread; every call bounded when Temporal does not answer
-or refuses the connection."""
+async code and any thread; every operation within its budget when Temporal
+does not answer, refuses the connection or is a region away."""
 
 import asyncio
 import os
@@ -11,8 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
+from temporalio.service import RPCError, RPCStatusCode
 
 from django_temporal_bridge.client import TemporalUnavailable, shared_client
+from django_temporal_bridge.testing import DelayingProxy
 
 pytestmark = pytest.mark.integration
 
@@ -99,17 +103,17 @@ def test_waiting_inside_an_event_loop_is_refused():
     [
         pytest.param(
             "black_hole",
-            "within 0.5 s (TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS)",
+            "within 0.5 s (TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS)",
             id="no-answer",
         ),
         pytest.param("refusing", "Connection refused", id="refused"),
     ],
 )
-async def test_an_unreachable_temporal_fails_calls_within_the_timeouts(
+async def test_an_unreachable_temporal_fails_calls_within_their_budget(
     request, settings, where, message, monkeypatch
 ):
     monkeypatch.setenv("TEMPORAL_ADDRESS", request.getfixturevalue(where))
-    settings.TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = 0.5
+    settings.TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS = 0.5
 
     # Bounded here too, so that a regression fails instead of hanging.
     async with asyncio.timeout(10):
@@ -118,26 +122,109 @@ async def test_an_unreachable_temporal_fails_calls_within_the_timeouts(
                 await sync_to_async(shared_client.call)(same)
 
 
-async def test_calls_queued_behind_a_hung_connection_each_wait_one_timeout(
+async def test_a_connection_attempt_that_hangs_is_given_up_and_made_again(
+    settings, black_hole, monkeypatch
+):
+    monkeypatch.setenv("TEMPORAL_ADDRESS", black_hole)
+    settings.TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = 0.3
+
+    with pytest.raises(
+        TemporalUnavailable, match=r"within 0\.3 s \(TEMPORAL_CLIENT_CONNECT"
+    ):
+        await shared_client.acall(same, timeout=5)
+
+
+async def test_calls_queued_behind_a_hung_connection_each_wait_their_own_budget(
     settings, black_hole, monkeypatch
 ):
     """Ten signups at once while Temporal does not answer: each gives up
-    after one connect timeout, not after the ones queued before it."""
+    after its own budget, not after the ones queued before it."""
     monkeypatch.setenv("TEMPORAL_ADDRESS", black_hole)
-    settings.TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = 0.5
+    settings.TEMPORAL_CLIENT_START_TIMEOUT_SECONDS = 0.5
     waited: list[float] = []
 
-    def call() -> None:
+    def start() -> None:
         begin = time.monotonic()
-        with pytest.raises(TemporalUnavailable):
-            shared_client.call(same)
+        with pytest.raises(TemporalUnavailable, match="START_TIMEOUT"):
+            shared_client.start(same)
         waited.append(time.monotonic() - begin)
 
     async with asyncio.timeout(10):
         with ThreadPoolExecutor(max_workers=10) as threads:
             await asyncio.gather(
-                *(asyncio.wrap_future(threads.submit(call)) for _ in range(10))
+                *(asyncio.wrap_future(threads.submit(start)) for _ in range(10))
             )
 
     assert len(waited) == 10
     assert max(waited) < 2 * 0.5
+
+
+@pytest.fixture
+def distant(temporal, monkeypatch):
+    """The dev server 240 ms away (a proxy delays every byte)."""
+    with DelayingProxy(os.environ["TEMPORAL_ADDRESS"], round_trip=0.24) as proxy:
+        monkeypatch.setenv("TEMPORAL_ADDRESS", proxy.address)
+        yield proxy
+
+
+async def describe(client):
+    """One round trip (the workflow does not exist)."""
+    try:
+        await client.get_workflow_handle("no-such-workflow").describe()
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+
+
+@pytest.mark.parametrize(
+    ("way", "setting"),
+    [
+        pytest.param("call", "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS", id="call"),
+        pytest.param("start", "TEMPORAL_CLIENT_START_TIMEOUT_SECONDS", id="start"),
+    ],
+)
+def test_with_the_network_gone_each_way_ends_at_its_budget_by_the_rpc_deadline(
+    distant, settings, way, setting
+):
+    settings.TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS = 1.5
+    settings.TEMPORAL_CLIENT_START_TIMEOUT_SECONDS = 0.5
+    shared_client.call(describe)  # connected
+    distant.black_hole = True
+
+    with pytest.raises(TemporalUnavailable) as raised:
+        getattr(shared_client, way)(describe)
+
+    seconds = getattr(settings, setting)
+    assert f"did not answer within {seconds:g} s ({setting})" in str(raised.value)
+    # Ended by the RPC's own deadline (the rest of the budget), which the
+    # server sees too, not by being cancelled from outside.
+    assert isinstance(raised.value.__cause__, RPCError)
+
+
+@pytest.mark.django_db
+def test_the_first_request_a_process_serves_connects_the_shared_client(distant, client):
+    """Not its first start: a TLS handshake a region away would take most of
+    that start's budget."""
+    # As a new process starts: this one has served requests before.
+    apps.get_app_config("django_temporal_bridge").ready()
+
+    client.get("/")
+    deadline = time.monotonic() + 10
+    while not distant.connections:
+        assert time.monotonic() < deadline, "the request did not connect"
+        time.sleep(0.05)
+
+    shared_client.start(describe)
+    assert distant.connections == 1
+
+
+@pytest.mark.django_db
+def test_a_bad_connection_setting_fails_no_request_that_does_not_use_temporal(
+    client, monkeypatch
+):
+    monkeypatch.setenv("TEMPORAL_PAYLOAD_KEYS", "not-a-key")
+    apps.get_app_config("django_temporal_bridge").ready()
+
+    assert client.get("/").status_code == 200
+    with pytest.raises(ImproperlyConfigured, match="TEMPORAL_PAYLOAD_KEYS"):
+        shared_client.call(same)

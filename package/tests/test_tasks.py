@@ -434,20 +434,22 @@ def test_arguments_over_the_payload_limit_are_refused_and_nothing_is_stored():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.integration
 def test_an_error_after_the_commit_fails_neither_the_caller_nor_later_hooks(
-    monkeypatch,
+    temporal, monkeypatch
 ):
-    """The database fails as the start reads its row back: the committed
-    work stands, the transaction's other hooks still run, and the row waits
-    for the start-enqueued-tasks schedule."""
-    real_first = QuerySet.first
+    """The database fails as the started task's row is deleted: the
+    committed work stands, the transaction's other hooks still run, and the
+    row waits for the start-enqueued-tasks schedule (which finds it started)."""
 
-    def first(queryset):
+    real_delete = QuerySet.delete
+
+    def delete(queryset):
         if queryset.model is EnqueuedTask:
             raise OperationalError("server closed the connection unexpectedly")
-        return real_first(queryset)
+        return real_delete(queryset)
 
-    monkeypatch.setattr(QuerySet, "first", first)
+    monkeypatch.setattr(QuerySet, "delete", delete)
     later = []
     with transaction.atomic():
         add.enqueue(1, 2)

@@ -5,12 +5,13 @@
   (views, signals, admin actions, commands). Temporal advises one client per
   process: each new one costs a connection, and a TLS handshake with a remote
   cluster. It connects on first use, on an event loop of its own in a daemon
-  thread, so sync and async callers on any thread reuse it, and it bounds
-  every call so that Django never hangs on Temporal: connecting by
-  TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS, each call by
-  TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS. Past either, it raises
-  `TemporalUnavailable`. A caller with a deadline of its own (an admin page)
-  passes `timeout=`, which bounds the whole call, connecting included.
+  thread, so sync and async callers on any thread reuse it. Every operation
+  has a budget, connecting included, so that Django never hangs on Temporal:
+  a start in a request path TEMPORAL_CLIENT_START_TIMEOUT_SECONDS (short:
+  the outbox and the reconcile schedule catch what it misses), anything else
+  TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS or the caller's `timeout=` (enough
+  for a few round trips a region away). Each RPC carries what is left of it
+  as its gRPC deadline; past it, the call raises `TemporalUnavailable`.
 - `sdk_runtime()` sends the log lines of the SDK's Rust core through Python
   logging (the LOGGING setting), so they get the project's format;
   `exit_now()` ends a process that used the SDK without crashing.
@@ -18,15 +19,18 @@
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import os
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
-from typing import NoReturn
+from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
+from datetime import timedelta
+from typing import Any, NoReturn
 
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor, OutboundInterceptor
 from temporalio.envconfig import ClientConfigProfile
 from temporalio.runtime import (
     LogForwardingConfig,
@@ -121,7 +125,7 @@ async def connect(*, runtime: Runtime | None = None) -> Client:
         **profile.to_client_connect_config(),
         data_converter=data_converter(),
         runtime=runtime or sdk_runtime(),
-        interceptors=temporal_interceptors(),
+        interceptors=[*temporal_interceptors(), Deadlines()],
     )
 
 
@@ -143,6 +147,61 @@ async def connect_when_ready(
 
 # Answers that mean "Temporal is not there right now", not "the call is wrong".
 UNAVAILABLE_STATUSES = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
+DEADLINE_STATUSES = {RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED}
+
+# How long past its budget an operation still waits for the server to answer
+# that its deadline passed: only a network that drops everything needs it.
+BACKSTOP_SECONDS = 0.1
+
+# When the shared-client operation in progress must be done (time.monotonic()).
+_deadline: ContextVar[float | None] = ContextVar("temporal_deadline", default=None)
+
+
+class Deadlines(Interceptor):
+    """Gives each RPC of a shared-client operation what is left of the
+    operation's budget as its gRPC deadline (the SDK's `rpc_timeout`), so the
+    server stops at it too, and the SDK's retries end there instead of being
+    cut off from outside. Other clients' calls are left as they are."""
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _DeadlineOutbound(next)
+
+
+class _DeadlineOutbound(OutboundInterceptor):
+    """Each of the client's RPC methods, with the deadline set (below)."""
+
+
+def _with_deadline(name: str):
+    def method(self, input):
+        deadline = _deadline.get()
+        if deadline is not None:
+            left = timedelta(seconds=max(deadline - time.monotonic(), 0.001))
+            input.rpc_timeout = min(input.rpc_timeout or left, left)
+        return getattr(self.next, name)(input)
+
+    return method
+
+
+for _name in [name for name in vars(OutboundInterceptor) if not name.startswith("_")]:
+    setattr(_DeadlineOutbound, _name, _with_deadline(_name))
+
+
+class _Budget:
+    """An operation's time, connecting included, from now on; `setting`
+    names it in errors ("" for a caller's own timeout=)."""
+
+    def __init__(self, seconds: float, setting: str) -> None:
+        self.seconds, self.setting = seconds, setting
+        self.deadline = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return max(self.deadline - time.monotonic(), 0.0)
+
+    def spent(self) -> bool:
+        return self.left() < 0.01  # timers may fire a little early
+
+    def __str__(self) -> str:
+        return f"{self.seconds:g} s" + (f" ({self.setting})" if self.setting else "")
 
 
 class _ThreadLoop:
@@ -153,29 +212,32 @@ class _ThreadLoop:
         self.loop = asyncio.new_event_loop()
         self.pid = os.getpid()
 
-    # getpid bound here: at the interpreter's exit, module globals may be gone.
-    def __del__(self, getpid=os.getpid) -> None:
-        # A forked child's copy is its parent's: left alone.
+    # Bound here: at the interpreter's exit, module globals may be gone.
+    def __del__(self, getpid=os.getpid, suppress=contextlib.suppress) -> None:
+        # A forked child's copy is its parent's: left alone. Collected with
+        # a garbage cycle, its sockets may have been finalized first.
         if self.pid == getpid() and not self.loop.is_running():
-            self.loop.close()
+            with suppress(ValueError, OSError):
+                self.loop.close()
 
 
 class SharedClient:
     """The process's one client for Django code.
 
     `call(operation)` from sync code and `await acall(operation)` from async
-    code run `operation(client)` and return its result. The SDK's client is
-    not tied to an event loop: sync callers run operations on an event loop
-    of their thread, kept for its next calls, and async callers on theirs, so
-    a call costs no hop to another thread. Only connecting happens on the
-    client's own loop (a daemon thread), so that one attempt serves them all.
+    code run `operation(client)` and return its result; `start(operation)`
+    and `astart(operation)` do the same for a start in a request path, on its
+    shorter budget. The SDK's client is not tied to an event loop: sync
+    callers run operations on an event loop of their thread, kept for its
+    next calls, and async callers on theirs, so a call costs no hop to
+    another thread. Only connecting happens on the client's own loop (a
+    daemon thread), so that one attempt serves them all.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pid: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._client: Client | None = None
         # What the client was made for: its connection profile and payload keys.
         self._configuration: tuple[ClientConfigProfile, PayloadKeys | None] | None
         self._configuration = None
@@ -189,12 +251,42 @@ class SharedClient:
         timeout: float | None = None,
     ) -> T:
         """Run `operation(client)` and wait for its result (sync code), for
-        `timeout` seconds at most when given."""
+        `timeout` seconds in all when given, else for
+        TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS."""
+        return self._sync(self._run(operation, _budget(timeout, RPC_TIMEOUT)))
+
+    async def acall[T](
+        self,
+        operation: Callable[[Client], Awaitable[T]],
+        *,
+        timeout: float | None = None,
+    ) -> T:
+        """call(), for async code."""
+        return await self._run(operation, _budget(timeout, RPC_TIMEOUT))
+
+    def start[T](self, operation: Callable[[Client], Awaitable[T]]) -> T:
+        """Run `operation(client)`, a start that something else catches up
+        on when it fails (the outbox, a reconcile schedule), for
+        TEMPORAL_CLIENT_START_TIMEOUT_SECONDS in all (sync code)."""
+        return self._sync(self._run(operation, _budget(None, START_TIMEOUT)))
+
+    async def astart[T](self, operation: Callable[[Client], Awaitable[T]]) -> T:
+        """start(), for async code."""
+        return await self._run(operation, _budget(None, START_TIMEOUT))
+
+    def connect_soon(self) -> None:
+        """Begin connecting, if not connected, without waiting: the first
+        start then finds the client ready (a TLS handshake a region away
+        takes most of a start's budget)."""
+        self._connection_attempt()
+
+    def _sync[T](self, running: Coroutine[Any, Any, T]) -> T:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             pass  # no event loop in this thread: blocking is fine
         else:
+            running.close()
             raise RuntimeError(
                 "Waiting for Temporal would block this thread's event loop: "
                 "use the async variant (acall, astart_*) here"
@@ -204,63 +296,66 @@ class SharedClient:
         thread = getattr(self._threads, "loop", None)
         if thread is None or thread.pid != os.getpid():
             thread = self._threads.loop = _ThreadLoop()
-        return thread.loop.run_until_complete(self._run(operation, timeout))
-
-    async def acall[T](
-        self,
-        operation: Callable[[Client], Awaitable[T]],
-        *,
-        timeout: float | None = None,
-    ) -> T:
-        """Run `operation(client)` and await its result (async code), for
-        `timeout` seconds at most when given."""
-        return await self._run(operation, timeout)
+        return thread.loop.run_until_complete(running)
 
     async def _run[T](
-        self, operation: Callable[[Client], Awaitable[T]], timeout: float | None = None
+        self, operation: Callable[[Client], Awaitable[T]], budget: _Budget
     ) -> T:
-        # An explicit timeout is the whole operation's budget, connecting
-        # included, and replaces the per-call bound (an operation of several
-        # round trips needs more than one call's worth); without one, each
-        # operation gets TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS once connected.
-        if timeout is not None:
-            try:
-                async with asyncio.timeout(timeout):
-                    return await self._run_bounded(operation, None)
-            except TimeoutError:
-                raise TemporalUnavailable(
-                    f"Temporal did not answer within {timeout:g} s"
-                ) from None
-        return await self._run_bounded(
-            operation, setting("TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS")
-        )
-
-    async def _run_bounded[T](
-        self, operation: Callable[[Client], Awaitable[T]], seconds: float | None
-    ) -> T:
-        client = await self._connected()
+        client = await self._connected(budget)
+        token = _deadline.set(budget.deadline)  # for its RPCs (Deadlines)
         try:
-            async with asyncio.timeout(seconds):
+            async with asyncio.timeout(budget.left() + BACKSTOP_SECONDS):
                 return await operation(client)
         except TimeoutError:
             raise TemporalUnavailable(
-                f"Temporal at {_address(client)} did not answer within "
-                f"{seconds:g} s (TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS)"
+                f"Temporal at {_address(client)} did not answer within {budget}"
             ) from None
         except RPCError as error:
+            # Past its deadline, an RPC ends as cancelled (by the SDK) or as
+            # deadline exceeded (by the server).
+            if budget.spent() and error.status in DEADLINE_STATUSES:
+                raise TemporalUnavailable(
+                    f"Temporal at {_address(client)} did not answer within {budget}"
+                ) from error
             if error.status not in UNAVAILABLE_STATUSES:
                 raise
             raise TemporalUnavailable(
                 f"Temporal at {_address(client)} is unavailable: {error}"
             ) from error
+        finally:
+            _deadline.reset(token)
 
-    async def _connected(self) -> Client:
-        """The client for the current configuration, connecting when needed.
+    async def _connected(self, budget: _Budget) -> Client:
+        """The client for the current configuration, connecting when needed,
+        waiting for the connection within `budget`.
 
-        One connection attempt at a time: a call that times out waiting for
-        it leaves it running (the SDK cannot abandon it), and the calls after
-        it wait for the same attempt, each for one connect timeout at most.
+        One connection attempt at a time, for TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS
+        at most: a call whose budget ends first leaves it running, and the
+        calls after it wait for the same attempt, each within its own budget.
         """
+        connection, address = self._connection_attempt()
+        if connection.done() and not connection.exception():
+            return connection.result()
+        waiting = asyncio.wrap_future(connection)
+        # Its error is read here even when this call has stopped waiting.
+        waiting.add_done_callback(lambda done: done.cancelled() or done.exception())
+        try:
+            async with asyncio.timeout(budget.left()):
+                # Shielded: giving up waiting must not cancel the attempt.
+                client = await asyncio.shield(waiting)
+        except TimeoutError:
+            raise TemporalUnavailable(
+                f"Could not connect to Temporal at {address} within {budget}"
+            ) from None
+        except RuntimeError as error:  # the SDK's "Failed client connect: ..."
+            raise TemporalUnavailable(
+                f"Could not connect to Temporal at {address}: {error}"
+            ) from error
+        return client
+
+    def _connection_attempt(self) -> tuple[concurrent.futures.Future[Client], str]:
+        """The connection (made, or being made) for the current configuration,
+        and the address it goes to; a new attempt when the last one failed."""
         profile = client_profile()
         wanted = (profile, payload_keys())
         with self._lock:
@@ -273,39 +368,38 @@ class SharedClient:
                 ).start()
                 self._pid, self._configuration = os.getpid(), None
             if self._configuration != wanted:
-                self._client, self._connection = None, None
-                self._configuration = wanted
-            if self._client is not None:
-                return self._client
+                self._connection, self._configuration = None, wanted
             if self._connection is None or (
                 self._connection.done() and self._connection.exception()
             ):
                 assert self._loop is not None
                 self._connection = asyncio.run_coroutine_threadsafe(
-                    connect(), self._loop
+                    _connect_within(setting(CONNECT_TIMEOUT)), self._loop
                 )
-            connection = self._connection
-        seconds = setting("TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS")
-        waiting = asyncio.wrap_future(connection)
-        # Its error is read here even when this call has stopped waiting.
-        waiting.add_done_callback(lambda done: done.cancelled() or done.exception())
-        try:
-            async with asyncio.timeout(seconds):
-                # Shielded: giving up waiting must not cancel the attempt.
-                client = await asyncio.shield(waiting)
-        except TimeoutError:
-            raise TemporalUnavailable(
-                f"Could not connect to Temporal at {profile.address} "
-                f"within {seconds:g} s (TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS)"
-            ) from None
-        except RuntimeError as error:  # the SDK's "Failed client connect: ..."
-            raise TemporalUnavailable(
-                f"Could not connect to Temporal at {profile.address}: {error}"
-            ) from error
-        with self._lock:
-            if self._connection is connection:  # the configuration did not change
-                self._client = client
-        return client
+            return self._connection, str(profile.address)
+
+
+# The shared client's budgets (conf.py has their defaults).
+START_TIMEOUT = "TEMPORAL_CLIENT_START_TIMEOUT_SECONDS"
+RPC_TIMEOUT = "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS"
+CONNECT_TIMEOUT = "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS"
+
+
+def _budget(timeout: float | None, name: str) -> _Budget:
+    """A caller's own `timeout`, else the setting `name`."""
+    if timeout is not None:
+        return _Budget(timeout, "")
+    return _Budget(setting(name), name)
+
+
+async def _connect_within(seconds: float) -> Client:
+    try:
+        async with asyncio.timeout(seconds):
+            return await connect()
+    except TimeoutError:
+        raise RuntimeError(
+            f"no connection within {seconds:g} s ({CONNECT_TIMEOUT})"
+        ) from None
 
 
 def _address(client: Client) -> str:

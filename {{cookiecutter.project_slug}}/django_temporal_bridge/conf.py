@@ -12,9 +12,12 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 DEFAULTS = {
-    # Django's shared client (client.py): connecting, and each call.
-    "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS": 0.5,
-    "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS": 0.4,
+    # Django's shared client (client.py): the budget of a start in a request
+    # path, and of any other call (a few round trips at 250 ms, TLS included),
+    # each connecting included; and of one connection attempt.
+    "TEMPORAL_CLIENT_START_TIMEOUT_SECONDS": 0.8,
+    "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS": 2.0,
+    "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS": 5.0,
     # The worker (config.WorkerSettings).
     "TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES": 20,
     "TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": 100,
@@ -30,7 +33,7 @@ DEFAULTS = {
     "TEMPORAL_PAYLOAD_KEYS": "",
     "TEMPORAL_PAYLOAD_KEY_ID": "",
     # Seconds an admin page (visibility.py) waits for Temporal in all.
-    "TEMPORAL_ADMIN_TIMEOUT_SECONDS": 1.0,
+    "TEMPORAL_ADMIN_TIMEOUT_SECONDS": 2.0,
     # The Temporal Web UI: links, and the codec endpoint's allowed origin.
     "TEMPORAL_UI_URL": "http://localhost:8080",
 }

@@ -198,7 +198,7 @@ class TemporalTaskBackend(BaseTaskBackend):
         # at once when no transaction is open. robust: an error there must
         # neither fail a committed request nor drop the other hooks.
         transaction.on_commit(
-            partial(_start_after_commit, row.pk, database), using=database, robust=True
+            partial(_start_after_commit, row, database), using=database, robust=True
         )
         result = _result_of_row(row, task)
         task_enqueued.send(type(self), task_result=result)
@@ -317,16 +317,14 @@ def _row_input(row: EnqueuedTask) -> TaskWorkflowInput:
     )
 
 
-def _start_after_commit(row_id: str, database: str) -> None:
-    """Start the workflow of an outbox row, then delete the row. The caller
-    has committed: nothing here may fail it, and nothing is lost, as the
-    start-enqueued-tasks schedule starts what did not start. Read and
-    deleted on the database the row was written to (a replica may lag)."""
-    row = EnqueuedTask.objects.using(database).filter(pk=row_id).first()
-    if row is None:
-        return  # started by the schedule meanwhile
+def _start_after_commit(row: EnqueuedTask, database: str) -> None:
+    """Start the workflow of an outbox row, then delete the row from the
+    database it was written to. The caller has committed: nothing here may
+    fail it, and nothing is lost, as the start-enqueued-tasks schedule starts
+    what did not start (a start that the schedule made first is no second
+    run: the id is the same)."""
     try:
-        shared_client.call(
+        shared_client.start(
             lambda client: start_task_workflow(
                 client, row.pk, _row_input(row), run_after=row.run_after
             )
@@ -348,7 +346,7 @@ def _start_after_commit(row_id: str, database: str) -> None:
             START_ENQUEUED_TASKS,
         )
         return
-    row.delete()
+    EnqueuedTask.objects.using(database).filter(pk=row.pk).delete()
 
 
 def _task_of(input_or_row, run_after=None) -> Task:

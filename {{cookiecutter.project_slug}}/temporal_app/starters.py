@@ -70,14 +70,14 @@ async def start_onboarding_with(
 
 async def astart_onboarding(user: OnboardingUser, **input_fields) -> WorkflowStart:
     """Start user_onboarding for `user`, unless it runs or completed."""
-    return await shared_client.acall(
+    return await shared_client.astart(
         lambda client: start_onboarding_with(client, user, **input_fields)
     )
 
 
 def start_onboarding(user: OnboardingUser, **input_fields) -> WorkflowStart:
     """Start user_onboarding for `user`, unless it runs or completed."""
-    return shared_client.call(
+    return shared_client.start(
         lambda client: start_onboarding_with(client, user, **input_fields)
     )
 

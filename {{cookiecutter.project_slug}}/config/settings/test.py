@@ -23,6 +23,9 @@ TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = env.float(
 TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS = env.float(
     "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS", default=10
 )
+TEMPORAL_CLIENT_START_TIMEOUT_SECONDS = env.float(
+    "TEMPORAL_CLIENT_START_TIMEOUT_SECONDS", default=10
+)
 {%- if cookiecutter.use_sentry %}
 # Nothing to Sentry, whatever the shell's SENTRY_DSN.
 SENTRY_DSN = ""
