@@ -24,7 +24,10 @@ in a process of the project's virtualenv (measure.py):
 - user_onboarding starts per second from sync code (`start_onboarding()`),
   beside those of one raw client, their floor;
 - Django's `enqueue()` of a `@task` per second from sync code, beside
-  `start_onboarding()`'s starts, its floor (enqueue() adds the outbox row).
+  `start_onboarding()`'s starts, its floor (enqueue() adds the outbox row);
+- both from 32 threads at once (the raw client from 32 asyncio tasks), with
+  the server beside them and again 240 ms away through a proxy that delays
+  each direction by 120 ms (Temporal Cloud from another region).
 
 The database is SQLite in the temporary directory, or the empty PostgreSQL
 database that `--database-url` names (its users are left there). A new
@@ -50,6 +53,9 @@ MEASURE = Path(__file__).resolve().parent / "measure.py"
 SERVER_TIMEOUT = 60
 MEASURE_TIMEOUT = 1800
 WORKFLOW_SETTINGS = ("chunk_size", "max_concurrent_chunks", "chunks_per_run")
+# Starts at once (a web process's threads), and the distance of the far rows:
+# Temporal Cloud from another region.
+CONCURRENCY, ROUND_TRIP = 32, 0.24
 # Connection settings that the bench empties (.env or the shell may set them).
 NOT_FOR_A_LOCAL_SERVER = (
     "TEMPORAL_PROFILE", "TEMPORAL_CONFIG_FILE", "TEMPORAL_API_KEY",
@@ -149,8 +155,9 @@ class Bench:
             # The local server, whatever .env, a profile or the machine say.
             TEMPORAL_TLS="false",
             **dict.fromkeys(NOT_FOR_A_LOCAL_SERVER, ""),
-            # Bounds meant for a signup, not for a loaded benchmark machine.
+            # Budgets meant for a signup, not for a loaded benchmark machine.
             TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS="5",
+            TEMPORAL_CLIENT_START_TIMEOUT_SECONDS="5",
             # No metrics port (a worker of yours may hold it); the bench
             # creates users in bulk, and starts no onboarding for them.
             TEMPORAL_METRICS_BIND_ADDRESS="",
@@ -303,18 +310,28 @@ def measure_all(bench: Bench, args: argparse.Namespace) -> tuple[str, list[Row]]
                 batch_row(bench, "selection", settings, args.workers, floor=selection)
             )
     if args.only != "batches":
-        # On a task queue of their own, which no worker polls.
-        starts = bench.measure("starts", TEMPORAL_TASK_QUEUE="bench-starts")
-        sync, raw, enqueue = starts["sync"], starts["raw"], starts["enqueue"]
-        rows += [
-            Row("starts, start_onboarding() (sync)", sync["count"], sync["seconds"],
-                sync["rate"], raw["seconds"], raw["rate"]),
-            Row("starts, one raw client (async)", raw["count"], raw["seconds"],
-                raw["rate"]),
-            Row("enqueue() of a @task (sync)", enqueue["count"],
-                enqueue["seconds"], enqueue["rate"], sync["seconds"], sync["rate"]),
-        ]  # fmt: skip
+        for round_trip in (0, ROUND_TRIP):
+            rows += start_rows(bench, round_trip)
     return setup, rows
+
+
+def start_rows(bench: Bench, round_trip: float) -> list[Row]:
+    """Starts and enqueues from CONCURRENCY threads, `round_trip` seconds
+    from the server; on a task queue of their own, which no worker polls."""
+    starts = bench.measure(
+        "starts", "--concurrency", str(CONCURRENCY), "--round-trip", str(round_trip),
+        TEMPORAL_TASK_QUEUE="bench-starts",
+    )  # fmt: skip
+    sync, raw, enqueue = starts["sync"], starts["raw"], starts["enqueue"]
+    at = f", {CONCURRENCY} at once, {round_trip * 1000:.0f} ms away"
+    return [
+        Row(f"starts, start_onboarding() (sync){at}", sync["count"],
+            sync["seconds"], sync["rate"], raw["seconds"], raw["rate"]),
+        Row(f"starts, one raw client (async){at}", raw["count"], raw["seconds"],
+            raw["rate"]),
+        Row(f"enqueue() of a @task (sync){at}", enqueue["count"],
+            enqueue["seconds"], enqueue["rate"], sync["seconds"], sync["rate"]),
+    ]  # fmt: skip
 
 
 FOOTNOTE = """

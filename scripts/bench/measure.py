@@ -18,6 +18,7 @@ inputs, its activities and its starters.
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -26,6 +27,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -46,7 +48,13 @@ def parse_args() -> argparse.Namespace:
         "--workers", type=int, default=1, help="batch: workers to wait for"
     )
     parser.add_argument("--rounds", type=int, default=6, help="starts")
-    parser.add_argument("--starts", type=int, default=200, help="starts per round")
+    parser.add_argument("--starts", type=int, default=320, help="starts per round")
+    parser.add_argument(
+        "--concurrency", type=int, default=32, help="starts: threads (or tasks) at once"
+    )
+    parser.add_argument(
+        "--round-trip", type=float, default=0, help="starts: seconds to Temporal"
+    )
     for name in WORKFLOW_SETTINGS:
         parser.add_argument(f"--{name.replace('_', '-')}", type=int)
     return parser.parse_args()
@@ -247,12 +255,15 @@ async def direct(args: argparse.Namespace, ids: list[int]) -> dict:
 
 def starts(args: argparse.Namespace) -> dict:
     """Starts of user_onboarding per second, each for a new user (a stand-in
-    object, no database row), on a task queue that no worker polls:
+    object, no database row), on a task queue that no worker polls, from
+    `--concurrency` threads (or tasks) at once, as many requests of a web
+    process would, with `--round-trip` seconds to Temporal (a proxy that
+    delays each direction by half of it):
 
     - `start_onboarding()` from sync code, as Django code calls it: the
       project's starter on the process's shared client;
-    - one raw client, awaiting `start_workflow` one start after another:
-      what the starter adds to is this;
+    - one raw client, awaiting `start_workflow` in as many asyncio tasks,
+      with the same request: what the starter adds to is this;
     - `enqueue()` of a `@task` (the project's purge_email_deliveries) from
       sync code, outside a transaction: a row in the outbox, the start of
       its django_task workflow, the row deleted.
@@ -263,12 +274,20 @@ def starts(args: argparse.Namespace) -> dict:
     rounds'."""
     from django_temporal_bridge.models import EnqueuedTask
     from django_temporal_bridge.starting import StartOutcome
+    from temporal_app.search_attributes import USER_ID
     from temporal_app.starters import onboarding_workflow_id, start_onboarding
     from temporal_app.tasks import purge_email_deliveries
     from temporal_app.workflows import OnboardingWorkflowInput, UserOnboardingWorkflow
     from temporalio.client import Client
+    from temporalio.common import (
+        SearchAttributePair,
+        TypedSearchAttributes,
+        WorkflowIDConflictPolicy,
+        WorkflowIDReusePolicy,
+    )
 
-    new_id = itertools.count(1).__next__
+    # Ids no earlier run on the same server used (a workflow id is a user's).
+    new_id = itertools.count(time.time_ns() // 1000).__next__
 
     def new_user() -> SimpleNamespace:
         pk = new_id()
@@ -285,6 +304,7 @@ def starts(args: argparse.Namespace) -> dict:
         purge_email_deliveries.enqueue()
 
     async def raw_start(client: Client) -> None:
+        """The request start_onboarding() makes for a new user."""
         user = new_user()
         await client.start_workflow(
             UserOnboardingWorkflow.run,
@@ -293,22 +313,30 @@ def starts(args: argparse.Namespace) -> dict:
             ),
             id=onboarding_workflow_id(user.pk),
             task_queue=os.environ["TEMPORAL_TASK_QUEUE"],
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(USER_ID, user.pk)]
+            ),
         )
 
     # The raw client's loop runs only while it starts workflows:
     # start_onboarding refuses to block a thread whose event loop runs.
     loop = asyncio.new_event_loop()
+    threads = ThreadPoolExecutor(args.concurrency)
     try:
         client = loop.run_until_complete(connect())
 
         def raw_starts(count: int) -> float:
-            return loop.run_until_complete(atimed(lambda: raw_start(client), count))
+            return loop.run_until_complete(
+                atimed(lambda: raw_start(client), count, args.concurrency)
+            )
 
         # A way: how it starts `count` workflows (returning the seconds it
         # took), and the seconds of each of its rounds.
-        ways = {"sync": (lambda count: timed(sync_start, count), []),
+        ways = {"sync": (lambda count: timed(sync_start, count, threads), []),
                 "raw": (raw_starts, []),
-                "enqueue": (lambda count: timed(enqueue, count), [])}  # fmt: skip
+                "enqueue": (lambda count: timed(enqueue, count, threads), [])}  # fmt: skip
         print(f"Starting workflows: {args.rounds} rounds of {args.starts} per way...")
         for measure, _ in ways.values():  # warm-up, not timed
             measure(20)
@@ -318,6 +346,7 @@ def starts(args: argparse.Namespace) -> dict:
                 rounds.append(measure(args.starts))
             order.reverse()
     finally:
+        threads.shutdown()
         loop.close()
     # A start that failed leaves its task in the outbox, and enqueue() says
     # nothing: such a run measured something else.
@@ -333,18 +362,40 @@ def starts(args: argparse.Namespace) -> dict:
     }
 
 
-def timed(start: Callable[[], None], count: int) -> float:
+def timed(start: Callable[[], None], count: int, threads: ThreadPoolExecutor) -> float:
+    """Seconds `count` calls of `start` take on `threads`, all at once."""
     began = time.perf_counter()
-    for _ in range(count):
-        start()
+    for started in [threads.submit(start) for _ in range(count)]:
+        started.result()
     return time.perf_counter() - began
 
 
-async def atimed(start: Callable[[], Awaitable[None]], count: int) -> float:
+async def atimed(
+    start: Callable[[], Awaitable[None]], count: int, concurrency: int
+) -> float:
+    """Seconds `count` awaits of `start` take, `concurrency` at once."""
+    todo = iter(range(count))
+
+    async def one_after_another() -> None:
+        for _ in todo:
+            await start()
+
     began = time.perf_counter()
-    for _ in range(count):
-        await start()
+    await asyncio.gather(*(one_after_another() for _ in range(concurrency)))
     return time.perf_counter() - began
+
+
+@contextlib.contextmanager
+def at_a_distance(round_trip: float):
+    """TEMPORAL_ADDRESS through a proxy `round_trip` seconds away, if any."""
+    if not round_trip:
+        yield
+        return
+    from django_temporal_bridge.testing import DelayingProxy
+
+    with DelayingProxy(os.environ["TEMPORAL_ADDRESS"], round_trip) as proxy:
+        os.environ["TEMPORAL_ADDRESS"] = proxy.address
+        yield
 
 
 def main() -> None:
@@ -353,7 +404,8 @@ def main() -> None:
     if args.what == "prepare":
         result = prepare(args)
     elif args.what == "starts":
-        result = starts(args)
+        with at_a_distance(args.round_trip):
+            result = starts(args)
     else:
         ids = user_ids()
         result = asyncio.run((batch if args.what == "batch" else direct)(args, ids))
