@@ -23,7 +23,7 @@ SMOKE_STEPS = [
     "build the project's Dockerfile",
     "docker compose up --wait",
     "one-shot services exited 0",
-    "web and worker run as the non-root app user",
+    "web and worker run as the non-root app user, under the image's init",
     "runserver serves a page and a static file",
     "the image's own command serves static files (gunicorn, WhiteNoise)",
     "a new user's onboarding starts",

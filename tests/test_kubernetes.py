@@ -317,7 +317,7 @@ def test_probes_ask_the_endpoints_that_the_processes_serve(deploy):
 
     readiness = container(web)["readinessProbe"]["httpGet"]
     assert readiness["path"] == "/healthz"
-    assert "--bind=0.0.0.0:8000" in container(web)["command"]
+    assert "--bind=0.0.0.0:8000" in container(web)["args"]
     assert port_of(web, readiness["port"]) == 8000
     # No Host header nor redirect exemption: Django answers /healthz before
     # either (django_temporal_bridge/health.py; tested in the generated suite).
@@ -329,7 +329,7 @@ def test_probes_ask_the_endpoints_that_the_processes_serve(deploy):
     assert probes["readinessProbe"]["httpGet"]["path"] == "/readyz"
     for probe in ("livenessProbe", "readinessProbe"):
         assert port_of(worker, probes[probe]["httpGet"]["port"]) == 8081
-    assert container(worker)["command"] == [
+    assert container(worker)["args"] == [
         "python",
         "manage.py",
         "run_temporal_worker",
@@ -369,7 +369,7 @@ def test_the_worker_build_id_is_the_image_tag(deploy, tmp_path):
 def test_the_jobs_migrate_and_sync_the_schedules(deploy):
     resources = kustomize(deploy)
     commands = {
-        name: container(find(resources, "Job", name))["command"]
+        name: container(find(resources, "Job", name))["args"]
         for name in ("migrate", "sync-schedules")
     }
     assert commands == {

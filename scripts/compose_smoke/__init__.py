@@ -193,7 +193,10 @@ def smoke(
             ),
         )
         step("one-shot services exited 0", lambda: check_one_shots(stack))
-        step("web and worker run as the non-root app user", lambda: check_users(stack))
+        step(
+            "web and worker run as the non-root app user, under the image's init",
+            lambda: check_users(stack),
+        )
         step("runserver serves a page and a static file", lambda: check_web(stack))
         step(
             "the image's own command serves static files (gunicorn, WhiteNoise)",
@@ -282,6 +285,10 @@ def check_users(stack: Stack) -> None:
         uid = stack.exec(service, "id", "-u").strip()
         if uid == "0":
             raise SmokeError(f"{service} runs as root")
+        # The image's init passes signals on (the stop step shows it does).
+        init = stack.exec(service, "cat", "/proc/1/cmdline").split("\0")[0]
+        if not init.endswith("dumb-init"):
+            raise SmokeError(f"{service}'s PID 1 is {init!r}, not the image's init")
 
 
 def check_web(stack: Stack) -> None:
