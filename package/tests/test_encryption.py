@@ -160,3 +160,10 @@ def test_generate_payload_key_prints_an_entry_even_while_the_keys_are_bad(
     assert entry.startswith("2026-01:")
     settings.TEMPORAL_PAYLOAD_KEYS = entry
     assert check_temporal_settings(None) == []
+
+
+def test_the_keys_show_their_ids_never_the_keys():
+    keys = parse_payload_keys(f"a:{KEY_A},b:{KEY_B}", "b")
+
+    assert repr(keys) == "PayloadKeys(ids=['a', 'b'], current_key_id='b')"
+    assert str(keys) == repr(keys)

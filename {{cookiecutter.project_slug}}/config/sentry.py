@@ -7,6 +7,8 @@ from django.core.exceptions import ImproperlyConfigured
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.utils import BadDsn
 
+from django_temporal_bridge.sentry import without_email_addresses
+
 
 def init_sentry(dsn: str, environment: str = "") -> bool:
     """Initialise sentry-sdk (errors only) when `dsn` is set; return whether it did."""
@@ -18,6 +20,12 @@ def init_sentry(dsn: str, environment: str = "") -> bool:
             # Sentry's default, "production", when unset.
             environment=environment or None,
             integrations=[DjangoIntegration()],
+            # No personal data: no users, cookies or request bodies, no
+            # variables of the failing frames (an email's address and body),
+            # no email address in any text.
+            send_default_pii=False,
+            include_local_variables=False,
+            before_send=without_email_addresses,
         )
     except BadDsn as error:
         raise ImproperlyConfigured(

@@ -52,10 +52,15 @@ class PayloadDecryptionError(Exception):
 
 @dataclass(frozen=True)
 class PayloadKeys:
-    """The keys by id, and the id of the key that encrypts new payloads."""
+    """The keys by id, and the id of the key that encrypts new payloads.
+    Its repr shows the ids, never the keys (a log line, an error report)."""
 
     keys: dict[str, bytes]
     current_key_id: str
+
+    def __repr__(self) -> str:
+        ids = list(self.keys)
+        return f"PayloadKeys(ids={ids}, current_key_id={self.current_key_id!r})"
 
 
 def parse_payload_keys(keys: str, key_id: str = "") -> PayloadKeys | None:

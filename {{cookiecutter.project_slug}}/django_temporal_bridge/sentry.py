@@ -23,9 +23,14 @@ the SDK logs each failure at WARNING. `WorkflowTaskFailureHandler` reports
 the first of them, once per workflow run and error in a worker process,
 tagged temporal.workflow_id, temporal.workflow_type, temporal.run_id and
 temporal.task_queue.
+
+`without_email_addresses` is the SDK's `before_send` (config/sentry.py):
+no event leaves the process with an email address in its text. The payload
+codec keeps personal data out of Temporal; this keeps it out of Sentry.
 """
 
 import logging
+import re
 from collections import OrderedDict
 from typing import Any
 
@@ -132,6 +137,25 @@ class WorkflowTaskFailureHandler(logging.Handler):
                 }
             )
             sentry_sdk.capture_exception(error)
+
+
+# An email address wherever it appears: a message, an exception, a breadcrumb.
+EMAIL_ADDRESS = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def without_email_addresses(event: dict, hint: dict | None = None) -> dict:
+    """The event with each email address in its strings replaced by [email]."""
+    return _scrubbed(event)
+
+
+def _scrubbed(value):
+    if isinstance(value, str):
+        return EMAIL_ADDRESS.sub("[email]", value)
+    if isinstance(value, dict):
+        return {key: _scrubbed(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(item) for item in value]
+    return value
 
 
 def report_workflow_task_failures() -> None:

@@ -7,9 +7,11 @@ import json
 import logging
 import uuid
 from datetime import timedelta
+from smtplib import SMTPRecipientsRefused
 
 import pytest
 import sentry_sdk
+from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client
 from django.urls import path
 from temporalio import activity, workflow
@@ -28,6 +30,7 @@ from django_temporal_bridge.sentry import (
     should_report,
 )
 from django_temporal_bridge.testing import RecordingServer
+from temporal_app.activities import EmailPayload, send_email_activity
 
 
 def failing_view(request):
@@ -64,6 +67,26 @@ class BrokenCode:
     @workflow.run
     async def run(self) -> None:
         raise RuntimeError("a bug in the workflow")
+
+
+class RecipientRefusedBackend(BaseEmailBackend):
+    """A mail server that refuses every recipient, naming them (as SMTP does)."""
+
+    def send_messages(self, email_messages):
+        refused = {to: (550, b"No such user") for m in email_messages for to in m.to}
+        raise SMTPRecipientsRefused(refused)
+
+
+@workflow.defn
+class OneEmail:
+    @workflow.run
+    async def run(self, payload: EmailPayload) -> None:
+        await workflow.execute_activity(
+            send_email_activity,
+            payload,
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RetryPolicy(maximum_attempts=1),
+        )
 
 
 def events(server: RecordingServer) -> list[dict]:
@@ -177,6 +200,40 @@ async def test_a_failing_workflow_task_is_reported_once_not_on_each_retry(
     assert event["exception"]["values"][-1]["value"] == "a bug in the workflow"
     assert event["tags"]["temporal.workflow_id"] == handle.id
     assert event["tags"]["temporal.workflow_type"] == "BrokenCode"
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+async def test_a_failed_email_is_reported_without_its_address(
+    sentry, dev_server, task_queue, settings
+):
+    """What the payload codec keeps out of Temporal stays out of Sentry: not
+    in the error's message, nor in the failing frames' variables."""
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.RecipientRefusedBackend"}}
+    client = dev_server.client
+    email = EmailPayload(
+        to="ada@example.com", subject="Welcome", body="Dear ada@example.com"
+    )
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[OneEmail],
+        activities=[send_email_activity],
+        interceptors=worker_interceptors(),
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    ):
+        with pytest.raises(WorkflowFailureError):
+            await client.execute_workflow(
+                OneEmail.run, email, id=f"email-{uuid.uuid4()}", task_queue=task_queue
+            )
+
+    [event] = flushed_events(sentry)
+    errors = event["exception"]["values"]
+    [refused] = [error for error in errors if error["type"] == "SMTPRecipientsRefused"]
+    assert "[email]" in refused["value"]
+    assert "ada@example.com" not in json.dumps(event)
+    frames = [frame for error in errors for frame in error["stacktrace"]["frames"]]
+    assert frames and not any("vars" in frame for frame in frames)
 
 
 @pytest.mark.django_db
