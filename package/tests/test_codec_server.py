@@ -1,9 +1,11 @@
 """The Web UI's codec endpoint (/temporal-codec/): Temporal's Codec Server
-protocol, for staff users only, with CORS for the UI's origin only."""
+protocol, for staff users with the route's permission only, with CORS for
+the UI's origin only."""
 
 import json
 
 import pytest
+from django.contrib.auth.models import Permission
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter
@@ -18,6 +20,8 @@ from django_temporal_bridge.encryption import (
 pytestmark = pytest.mark.django_db
 
 UI = "http://temporal.example.com:8080"
+# Each route, and the permission it needs.
+ROUTES = {"decode": "decode_payloads", "encode": "encode_payloads"}
 KEY = generate_key()
 PLAIN = DataConverter.default.payload_converter.to_payload({"email": "ada@example.com"})
 
@@ -28,11 +32,20 @@ def keys(settings):
     settings.TEMPORAL_UI_URL = f"{UI}/namespaces/default/workflows"
 
 
+def staff_user(django_user_model, *permissions: str):
+    user = django_user_model.objects.create_user(username="op", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="django_temporal_bridge", codename__in=permissions
+        )
+    )
+    return user
+
+
 @pytest.fixture
 def staff(client, django_user_model):
-    client.force_login(
-        django_user_model.objects.create_user(username="op", is_staff=True)
-    )
+    """A staff user who may decode and encode."""
+    client.force_login(staff_user(django_user_model, *ROUTES.values()))
     return client
 
 
@@ -108,6 +121,39 @@ def test_users_who_are_not_staff_get_403(client, django_user_model):
     response = post(client, "decode", encrypted())
 
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("permissions", "allowed"),
+    [
+        pytest.param([], [], id="none"),
+        pytest.param(["decode_payloads"], ["decode"], id="decode-only"),
+        pytest.param(["encode_payloads"], ["encode"], id="encode-only"),
+    ],
+)
+def test_each_route_needs_its_own_permission(
+    client, django_user_model, permissions, allowed
+):
+    client.force_login(staff_user(django_user_model, *permissions))
+
+    for route, permission in ROUTES.items():
+        response = post(client, route, encrypted())
+        if route in allowed:
+            assert response.status_code == 200
+        else:
+            assert response.status_code == 403
+            assert response.json() == {"error": f"Needs the {permission} permission"}
+
+
+def test_a_superuser_may_use_both_routes(client, django_user_model):
+    client.force_login(
+        django_user_model.objects.create_superuser(username="root", password=None)
+    )
+
+    assert [post(client, route, encrypted()).status_code for route in ROUTES] == [
+        200,
+        200,
+    ]
 
 
 def test_inactive_staff_users_get_403(client, django_user_model):

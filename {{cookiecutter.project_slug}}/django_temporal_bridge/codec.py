@@ -1,6 +1,6 @@
 """The codec endpoint of the Temporal Web UI: Django serves Temporal's Codec
 Server protocol at /temporal-codec/, so the UI shows encrypted payloads
-(django_temporal_bridge.encryption) decoded, to staff users only.
+(django_temporal_bridge.encryption) decoded, to the staff users allowed to.
 
 The UI's browser code POSTs `{"payloads": [...]}` (Temporal's Payloads
 message as protobuf JSON: base64 `data` and metadata values) to
@@ -10,9 +10,13 @@ shape. Its headers are Content-Type and X-Namespace (and Authorization when
 the UI passes its own access token), so the browser first sends a CORS
 preflight (OPTIONS, without cookies).
 
-- Who: the session of an active staff user ("Include cross-origin
-  credentials" on in the UI's codec settings, so the browser sends the
-  cookie). Anyone else gets 403, never a redirect to the login page.
+- Who: the session of an active staff user with the permission of the
+  route, "Can decode Temporal payloads" (decode_payloads) or "Can encode
+  Temporal payloads" (encode_payloads), granted to no one by default
+  ("Include cross-origin credentials" on in the UI's codec settings, so the
+  browser sends the cookie). Anyone else gets 403, never a redirect to the
+  login page: decoding shows personal data, encoding is an encryption
+  oracle.
 - From where: CORS headers only for the origin of TEMPORAL_UI_URL; a POST
   from any other browser origin gets 403.
 - CSRF: Django's token check is off here (the UI cannot send Django's
@@ -57,9 +61,10 @@ def _error(request: HttpRequest, status: int, message: str) -> HttpResponse:
     return _with_cors(request, JsonResponse({"error": message}, status=status))
 
 
-def _codec_view(transform):
-    """A view that answers the preflight, checks who asks and from where,
-    and runs `transform(codec, payload)` over each payload posted."""
+def _codec_view(transform, permission: str):
+    """A view that answers the preflight, checks who asks (a staff user with
+    the package's `permission`) and from where, and runs
+    `transform(codec, payload)` over each payload posted."""
 
     @csrf_exempt
     def view(request: HttpRequest) -> HttpResponse:
@@ -83,6 +88,8 @@ def _codec_view(transform):
         user = request.user
         if not (user.is_authenticated and user.is_active and user.is_staff):
             return _error(request, 403, "Staff users only")
+        if not user.has_perm(f"django_temporal_bridge.{permission}"):
+            return _error(request, 403, f"Needs the {permission} permission")
         try:
             posted = json_format.Parse(
                 request.body, Payloads(), ignore_unknown_fields=True
@@ -99,5 +106,5 @@ def _codec_view(transform):
     return view
 
 
-decode = _codec_view(EncryptionCodec.decrypt)
-encode = _codec_view(EncryptionCodec.encrypt)
+decode = _codec_view(EncryptionCodec.decrypt, "decode_payloads")
+encode = _codec_view(EncryptionCodec.encrypt, "encode_payloads")

@@ -37,12 +37,18 @@ class EnqueuedTask(models.Model):
 class WorkflowRunList(models.Model):
     """The admin's Workflows page (admin.py): the runs it lists come from
     Temporal, so this model has no table. It gives the page its place in
-    the admin index, and its permission: staff who may view "workflows"."""
+    the admin index, and the permissions of Temporal's data: staff who may
+    view "workflows", and who may use the codec endpoint (codec.py) to
+    decode payloads and to encode them, each granted to no one by default."""
 
     class Meta:
         managed = False
         verbose_name = "workflow"
         verbose_name_plural = "workflows"
+        permissions = [
+            ("decode_payloads", "Can decode Temporal payloads (the Web UI's codec)"),
+            ("encode_payloads", "Can encode Temporal payloads (the Web UI's codec)"),
+        ]
 
     def __str__(self) -> str:
         return "workflows"
