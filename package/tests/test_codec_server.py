@@ -76,10 +76,10 @@ def payloads_of(response) -> list:
 
 
 def test_a_staff_user_gets_payloads_decoded_with_cors_for_the_ui(staff):
-    response = post(staff, "decode", encrypted(), PLAIN)
+    response = post(staff, "decode", encrypted(), encrypted())
 
     assert response.status_code == 200
-    assert payloads_of(response) == [PLAIN, PLAIN]  # the plain one passed through
+    assert payloads_of(response) == [PLAIN, PLAIN]
     assert response["Access-Control-Allow-Origin"] == UI
     assert response["Access-Control-Allow-Credentials"] == "true"
 
@@ -209,6 +209,42 @@ def test_the_preflight_of_another_origin_gets_no_cors_headers(client):
     )
 
     assert not [name for name in response.headers if name.startswith("Access-Control")]
+
+
+def test_a_plain_payload_is_a_400_unless_plaintext_is_allowed(staff, settings):
+    refused = post(staff, "decode", encrypted(), PLAIN)
+    settings.TEMPORAL_PAYLOAD_PLAINTEXT = "allow"
+    allowed = post(staff, "decode", encrypted(), PLAIN)
+
+    assert refused.status_code == 400
+    assert "not encrypted" in refused.json()["error"]
+    assert payloads_of(allowed) == [PLAIN, PLAIN]
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"short", b"\0" * 20], ids=["empty", "short", "no-tag"]
+)
+def test_a_malformed_payload_is_a_400_not_a_server_error(staff, data):
+    payload = encrypted()
+    payload.data = data
+
+    response = post(staff, "decode", payload)
+
+    assert response.status_code == 400
+    assert "does not decrypt" in response.json()["error"]
+
+
+def test_temporals_largest_payloads_decode(staff):
+    """2 MB, Temporal's blob size limit: more than Django's 2.5 MB limit on
+    a request body once it is base64 in JSON."""
+    large = DataConverter.default.payload_converter.to_payload("x" * 2_000_000)
+    parsed = parse_payload_keys(f"current:{KEY}")
+    assert parsed is not None
+
+    response = post(staff, "decode", EncryptionCodec(parsed).encrypt(large))
+
+    assert response.status_code == 200
+    assert payloads_of(response) == [large]
 
 
 def test_a_body_that_is_not_payloads_is_a_400(staff):

@@ -1,12 +1,16 @@
 """Payload encryption: AES-256-GCM with a fresh nonce per payload, each
-payload naming its key so keys rotate; unencrypted payloads pass through;
-a bad key configuration stops startup naming the variable, never the key."""
+payload naming its key so keys rotate, key id and encoding bound to the
+ciphertext; plaintext and malformed payloads refused with a clear error; a
+bad key configuration stops startup naming the variable, never the
+key."""
 
 import base64
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import ManagementUtility
+from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
@@ -21,6 +25,7 @@ from django_temporal_bridge.encryption import (
     data_converter,
     generate_key,
     parse_payload_keys,
+    payload_codec,
 )
 
 KEY_A = generate_key()
@@ -30,10 +35,25 @@ PLAIN = DataConverter.default.payload_converter.to_payload(
 )
 
 
-def codec(keys: str, key_id: str = "") -> EncryptionCodec:
+def codec(keys: str, key_id: str = "", **options) -> EncryptionCodec:
     parsed = parse_payload_keys(keys, key_id)
     assert parsed is not None
-    return EncryptionCodec(parsed)
+    return EncryptionCodec(parsed, **options)
+
+
+def altered(payload: Payload, *, data: bytes | None = None, **metadata: bytes):
+    """A copy of `payload` with other data, or other metadata (None drops)."""
+    copy = Payload()
+    copy.CopyFrom(payload)
+    if data is not None:
+        copy.data = data
+    for name, value in metadata.items():
+        name = name.replace("_", "-")
+        if value is None:
+            del copy.metadata[name]
+        else:
+            copy.metadata[name] = value
+    return copy
 
 
 def test_a_payload_is_encrypted_with_a_fresh_nonce_and_names_its_key():
@@ -78,8 +98,74 @@ def test_another_key_under_the_same_id_is_refused_clearly():
         codec(f"a:{KEY_B}").decrypt(written)
 
 
-def test_unencrypted_payloads_pass_through():
-    assert codec(f"a:{KEY_A}").decrypt(PLAIN) is PLAIN
+def test_a_payload_that_is_not_encrypted_is_refused_unless_plaintext_is_allowed():
+    with pytest.raises(PayloadDecryptionError, match="not encrypted"):
+        codec(f"a:{KEY_A}").decrypt(PLAIN)
+
+    assert codec(f"a:{KEY_A}", allow_plaintext=True).decrypt(PLAIN) is PLAIN
+
+
+@pytest.mark.parametrize(
+    ("value", "allowed"), [("reject", False), ("allow", True), ("Allow ", True)]
+)
+def test_the_plaintext_setting_chooses(settings, value, allowed):
+    settings.TEMPORAL_PAYLOAD_KEYS = f"a:{KEY_A}"
+    settings.TEMPORAL_PAYLOAD_PLAINTEXT = value
+
+    assert check_temporal_settings(None) == []
+    assert payload_codec().allow_plaintext is allowed
+
+
+def test_a_bad_plaintext_setting_is_named(settings):
+    settings.TEMPORAL_PAYLOAD_PLAINTEXT = "maybe"
+
+    [problem] = check_temporal_settings(None)
+
+    assert problem.id == "django_temporal_bridge.E142"
+    assert problem.msg == "TEMPORAL_PAYLOAD_PLAINTEXT is 'maybe'"
+
+
+MALFORMED = {
+    "empty": lambda written: altered(written, data=b""),
+    "shorter-than-a-nonce": lambda written: altered(written, data=b"short"),
+    "a-nonce-and-no-tag": lambda written: altered(written, data=written.data[:20]),
+    "altered": lambda written: altered(written, data=written.data[:-1] + b"\0"),
+    "unknown-version": lambda written: altered(written, encryption_version=b"9"),
+}
+
+
+@pytest.mark.parametrize("alter", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_payload_is_a_clear_error(alter):
+    a = codec(f"a:{KEY_A}")
+
+    with pytest.raises(PayloadDecryptionError, match=r"key id 'a'|version"):
+        a.decrypt(alter(a.encrypt(PLAIN)))
+
+
+def test_the_key_id_and_encoding_are_bound_to_the_ciphertext():
+    """The same key under two ids: relabelling a payload, or dropping its
+    version mark (to skip the binding), is caught."""
+    both = codec(f"a:{KEY_A},b:{KEY_A}")
+    written = both.encrypt(PLAIN)
+
+    for swapped in (
+        altered(written, encryption_key_id=b"b"),
+        altered(written, encryption_version=None),
+    ):
+        with pytest.raises(PayloadDecryptionError, match="does not decrypt"):
+            both.decrypt(swapped)
+
+
+def test_a_payload_written_before_the_binding_still_decrypts():
+    nonce = b"\x01" * 12
+    sealed = AESGCM(base64.b64decode(KEY_A)).encrypt(
+        nonce, PLAIN.SerializeToString(), None
+    )
+    older = Payload(
+        metadata={"encoding": ENCODING, KEY_ID_METADATA: b"a"}, data=nonce + sealed
+    )
+
+    assert codec(f"a:{KEY_A}").decrypt(older) == PLAIN
 
 
 async def test_without_keys_nothing_is_encrypted(settings):

@@ -147,16 +147,24 @@ async def test_without_keys_the_history_shows_email_and_name(
     assert f"{FIRST_NAME} {LAST_NAME}" in history
 
 
-async def test_histories_written_before_the_keys_were_set_replay_with_them(settings):
-    """Turning encryption on keeps running workflows running: their older
-    payloads pass through the codec."""
+async def test_histories_written_before_the_keys_were_set_replay_while_allowed(
+    settings,
+):
+    """Turning encryption on keeps running workflows running while
+    TEMPORAL_PAYLOAD_PLAINTEXT=allow: their older payloads pass through the
+    codec. By default they are refused."""
     settings.TEMPORAL_PAYLOAD_KEYS = f"test:{generate_key()}"
     history = WorkflowHistory.from_json(
         "user_onboarding", (HISTORIES / "user_onboarding.json").read_text()
     )
-    replayer = Replayer(
-        workflows=[*project_workflows(), *TASK_WORKFLOWS],
-        data_converter=data_converter(),
-    )
 
-    await replayer.replay_workflow(history)
+    def replayer() -> Replayer:
+        return Replayer(
+            workflows=[*project_workflows(), *TASK_WORKFLOWS],
+            data_converter=data_converter(),
+        )
+
+    refused = await replayer().replay_workflow(history, raise_on_replay_failure=False)
+    assert refused.replay_failure is not None
+    settings.TEMPORAL_PAYLOAD_PLAINTEXT = "allow"
+    await replayer().replay_workflow(history)

@@ -116,6 +116,16 @@ def _payload_key_errors() -> list[Error]:
             hint = "Generate a key with `python manage.py generate_payload_key`."
             number = 140
         return [Error(str(error), hint=hint, id=f"django_temporal_bridge.E{number}")]
+    plaintext = setting("TEMPORAL_PAYLOAD_PLAINTEXT")
+    if plaintext.strip().lower() not in ("reject", "allow"):
+        return [
+            _error(
+                "TEMPORAL_PAYLOAD_PLAINTEXT",
+                f"is {plaintext!r}",
+                "Set it to reject (the default) or allow.",
+                142,
+            )
+        ]
     return []
 
 

@@ -39,6 +39,10 @@ from .encryption import EncryptionCodec, PayloadDecryptionError, payload_codec
 
 # What the UI sends; Authorization only when it passes its access token.
 ALLOWED_HEADERS = "Content-Type, X-Namespace, Authorization"
+# A body may hold several of Temporal's largest payloads (2 MB each, a third
+# more in base64): more than Django's limit on a request body (2.5 MB), so
+# the view reads the body itself, up to this.
+MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
 def allowed_origin() -> str:
@@ -90,10 +94,11 @@ def _codec_view(transform, permission: str):
             return _error(request, 403, "Staff users only")
         if not user.has_perm(f"django_temporal_bridge.{permission}"):
             return _error(request, 403, f"Needs the {permission} permission")
+        body = request.read(MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            return _error(request, 413, f"More than {MAX_BODY_BYTES:,} bytes")
         try:
-            posted = json_format.Parse(
-                request.body, Payloads(), ignore_unknown_fields=True
-            )
+            posted = json_format.Parse(body, Payloads(), ignore_unknown_fields=True)
         except (json_format.ParseError, UnicodeDecodeError) as error:
             return _error(request, 400, f"Not a JSON Payloads message: {error}")
         try:

@@ -32,6 +32,8 @@ DEFAULTS = {
     # Payload encryption (encryption.py): secret keys, and the current one.
     "TEMPORAL_PAYLOAD_KEYS": "",
     "TEMPORAL_PAYLOAD_KEY_ID": "",
+    # With keys set: "reject" payloads that are not encrypted, or "allow" them.
+    "TEMPORAL_PAYLOAD_PLAINTEXT": "reject",
     # Seconds an admin page (visibility.py) waits for Temporal in all.
     "TEMPORAL_ADMIN_TIMEOUT_SECONDS": 2.0,
     # The Temporal Web UI: links, and the codec endpoint's allowed origin.
