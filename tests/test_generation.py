@@ -379,6 +379,32 @@ def test_ci_workflow_validates(project, answers):
     assert result.returncode == 0, output(result)
 
 
+def test_ci_workflow_passes_zizmor_and_keeps_secrets_from_pull_requests(
+    project, answers
+):
+    """zizmor's audits (offline): actions pinned by commit, no credentials
+    left in a checkout... And the one job that reads a secret runs neither
+    for a pull request (its code could send the secret anywhere) nor outside
+    its environment."""
+    if answers["ci"] != "github":
+        pytest.skip("no CI workflow")
+    workflow = project / ".github/workflows/ci.yml"
+    zizmor = subprocess.run(
+        [Path(sys.executable).parent / "zizmor", "--offline", workflow],
+        capture_output=True,
+        text=True,
+    )
+    jobs = yaml.safe_load(workflow.read_text())["jobs"]
+
+    assert zizmor.returncode == 0, output(zizmor)
+    for name, job in jobs.items():
+        reads_secrets = re.search(r"\$\{\{[^}]*\bsecrets\.", json.dumps(job))
+        assert bool(reads_secrets) == (name == "replay-cluster-histories")
+    replay = jobs["replay-cluster-histories"]
+    assert replay["if"] == "github.event_name != 'pull_request'"
+    assert replay["environment"] == "temporal-replay"
+
+
 # --- Django and the generated test suite ----------------------------------------
 
 # What Django's commands and the generated suite never read: documentation,
