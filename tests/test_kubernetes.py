@@ -8,7 +8,8 @@ KEDA's against the CRD schemas of the KEDA release the manifests target
 (tests/kubernetes/, vendored unmodified; unknown fields fail there too, as
 with kubectl's strict field validation). Then what the manifests promise:
 no secret in them, the worker's grace longer than its graceful shutdown,
-probes on the endpoints the settings serve, KEDA scaling the worker on the
+probes on the endpoints the settings serve, no API token in a pod, network
+policies that admit only what is served, KEDA scaling the worker on the
 project's queue, the build id being the image tag, and a guide that names
 only what exists.
 """
@@ -354,6 +355,41 @@ def test_every_pod_runs_as_non_root_on_a_read_only_root(deploy):
         ]
         [volume] = [v for v in pod["volumes"] if v["name"] == tmp["name"]]
         assert "emptyDir" in volume, name
+
+
+def test_no_pod_gets_a_kubernetes_api_token(deploy):
+    resources = kustomize(deploy)
+    for kind, name in WORKLOADS:
+        pod = find(resources, kind, name)["spec"]["template"]["spec"]
+        assert pod["automountServiceAccountToken"] is False, name
+
+
+def test_network_policies_admit_only_the_web_port_and_the_worker_metrics(deploy):
+    """Every pod denies what no policy admits: the web pods' HTTP port from
+    anywhere, the worker's metrics from the monitoring namespace (its health
+    port is the kubelet's, from the node). Named ports are the ones served."""
+    resources = kustomize(deploy)
+    policies = {
+        r["metadata"]["name"]: r["spec"] for r in resources if r["kind"] == "NetworkPolicy"
+    }
+    web, worker = (find(resources, "Deployment", name) for name in ("web", "worker"))
+
+    assert set(policies) == {"default-deny-ingress", "web", "worker-metrics"}
+    assert policies["default-deny-ingress"] == {
+        "podSelector": {},
+        "policyTypes": ["Ingress"],
+    }
+    [to_web] = policies["web"]["ingress"]
+    assert "from" not in to_web
+    assert [port_of(web, port["port"]) for port in to_web["ports"]] == [8000]
+    [to_metrics] = policies["worker-metrics"]["ingress"]
+    assert [port_of(worker, port["port"]) for port in to_metrics["ports"]] == [9000]
+    monitoring = {"kubernetes.io/metadata.name": "monitoring"}
+    assert to_metrics["from"] == [{"namespaceSelector": {"matchLabels": monitoring}}]
+    for name, workload in (("web", web), ("worker", worker)):
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        selector = policies[{"web": "web", "worker": "worker-metrics"}[name]]
+        assert selector["podSelector"]["matchLabels"].items() <= labels.items()
 
 
 def test_the_worker_build_id_is_the_image_tag(deploy, tmp_path):

@@ -18,7 +18,7 @@ import pytest
 from temporalio.service import TLSConfig
 
 from django_temporal_bridge.client import connect
-from django_temporal_bridge.config import client_profile
+from django_temporal_bridge.config import client_profile, workflow_url
 from django_temporal_bridge.testing import CERTIFICATE, PRIVATE_KEY
 
 CLOUD_PROFILE = """\
@@ -227,3 +227,21 @@ async def test_api_key_connects_over_tls(dev_server, certificates, monkeypatch):
 
     assert client.api_key == "test-api-key"
     assert len(seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("workflow_id", "path"),
+    [
+        pytest.param("onboarding-1", "onboarding-1", id="plain"),
+        pytest.param("a/../../x?y=1#z", "a%2F..%2F..%2Fx%3Fy%3D1%23z", id="path-like"),
+        pytest.param("naïve id", "na%C3%AFve%20id", id="unicode"),
+    ],
+)
+def test_a_workflow_link_encodes_its_id(settings, monkeypatch, workflow_id, path):
+    """An id is any text: a "/" or "?" in one must not lead the link elsewhere."""
+    settings.TEMPORAL_UI_URL = "https://ui.example.com/"
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", "shop.a1b2c")
+
+    assert workflow_url(workflow_id) == (
+        f"https://ui.example.com/namespaces/shop.a1b2c/workflows/{path}"
+    )

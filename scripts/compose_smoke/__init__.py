@@ -299,7 +299,8 @@ def check_web(stack: Stack) -> None:
 
 def check_image_command(stack: Stack) -> None:
     """The image as built, with its own CMD and the production settings, as
-    a platform would run it: no mounted code, static files from the image."""
+    a platform would run it: no mounted code, static files from the image,
+    code the app user cannot change."""
     image = f"{stack.project.name}:dev"
     container = run(
         [
@@ -324,6 +325,13 @@ def check_image_command(stack: Stack) -> None:
         user = run(["docker", "exec", container, "id", "-u"]).strip()
         if user == "0":
             raise SmokeError(f"{image} runs as root")
+        # Its code is root's: the app may write to media/ only.
+        writable = (
+            "for p in /app /app/manage.py /app/media; do test -w $p && echo $p; done"
+        )
+        found = run(["docker", "exec", container, "sh", "-c", writable]).split()
+        if found != ["/app/media"]:
+            raise SmokeError(f"{image}: the app user may write to {found}")
     finally:
         run(["docker", "rm", "--force", container])
 

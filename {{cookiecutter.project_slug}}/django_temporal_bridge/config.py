@@ -19,6 +19,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -64,10 +65,13 @@ def client_profile() -> ClientConfigProfile:
 
 
 def workflow_url(workflow_id: str) -> str:
-    """Where the Temporal Web UI (TEMPORAL_UI_URL) shows a workflow."""
+    """Where the Temporal Web UI (TEMPORAL_UI_URL) shows a workflow. The
+    namespace and the id are percent-encoded: an id is any text (a "/" or a
+    "?" in one must not lead the link elsewhere)."""
     return (
         f"{setting('TEMPORAL_UI_URL').rstrip('/')}/namespaces/"
-        f"{client_profile().namespace}/workflows/{workflow_id}"
+        f"{quote(client_profile().namespace, safe='')}/workflows/"
+        f"{quote(workflow_id, safe='')}"
     )
 
 

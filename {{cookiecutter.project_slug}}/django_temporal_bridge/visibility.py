@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from django.conf import settings
 from temporalio.client import (
@@ -65,7 +66,7 @@ class WorkflowRun:
     @property
     def url(self) -> str:
         """The run in the Temporal Web UI."""
-        return f"{workflow_url(self.workflow_id)}/{self.run_id}/history"
+        return f"{workflow_url(self.workflow_id)}/{quote(self.run_id, safe='')}/history"
 
 
 @dataclass(frozen=True)
