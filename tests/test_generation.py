@@ -144,8 +144,9 @@ def test_config_files_parse(project):
     parsers = {
         ".toml": tomllib.loads,
         ".json": json.loads,
-        ".yaml": yaml.safe_load,
-        ".yml": yaml.safe_load,
+        # Every document of a file (networkpolicy.yaml holds three).
+        ".yaml": lambda text: list(yaml.safe_load_all(text)),
+        ".yml": lambda text: list(yaml.safe_load_all(text)),
     }
     checked = []
     for path in project_files(project):

@@ -77,7 +77,7 @@ def assert_project_parses(project: Path, answers: dict) -> None:
         if path.suffix == ".py":
             compile(path.read_text(encoding="utf-8"), str(path), "exec")
         elif path.suffix in (".yaml", ".yml"):
-            yaml.safe_load(path.read_text(encoding="utf-8"))
+            list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
         elif path.suffix == ".json":
             json.loads(path.read_text(encoding="utf-8"))
     metadata = tomllib.loads((project / "pyproject.toml").read_text("utf-8"))
