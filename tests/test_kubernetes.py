@@ -370,7 +370,9 @@ def test_network_policies_admit_only_the_web_port_and_the_worker_metrics(deploy)
     port is the kubelet's, from the node). Named ports are the ones served."""
     resources = kustomize(deploy)
     policies = {
-        r["metadata"]["name"]: r["spec"] for r in resources if r["kind"] == "NetworkPolicy"
+        r["metadata"]["name"]: r["spec"]
+        for r in resources
+        if r["kind"] == "NetworkPolicy"
     }
     web, worker = (find(resources, "Deployment", name) for name in ("web", "worker"))
 
