@@ -11,6 +11,9 @@ from django.utils import timezone
 from .models import User
 
 EXPORT_FIELDS = ["id", "username", "email", "first_name", "last_name", "date_joined"]
+# What a spreadsheet runs as a formula: such a cell ("=HYPERLINK(...)" as a
+# name) is written with a leading quote, OWASP's advice against CSV injection.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @task
@@ -23,7 +26,9 @@ def export_users_csv(user_ids: list[int]) -> dict:
     writer.writerow(EXPORT_FIELDS)
     rows = 0
     for user in users.values_list(*EXPORT_FIELDS).iterator():
-        writer.writerow(user)
+        writer.writerow(
+            f"'{cell}" if str(cell).startswith(FORMULA_START) else cell for cell in user
+        )
         rows += 1
     name = default_storage.save(
         f"exports/users-{timezone.now():%Y%m%d-%H%M%S}.csv",

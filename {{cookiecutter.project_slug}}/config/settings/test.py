@@ -17,15 +17,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Not the development queue: a test never hands work to a `make dev` worker.
 TEMPORAL_TASK_QUEUE = env("TEMPORAL_TASK_QUEUE", default="test-tasks")
 # Generous for loaded machines; the tests of the bounds set their own.
-TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = env.float(
-    "TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS", default=10
-)
-TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS = env.float(
-    "TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS", default=10
-)
-TEMPORAL_CLIENT_START_TIMEOUT_SECONDS = env.float(
-    "TEMPORAL_CLIENT_START_TIMEOUT_SECONDS", default=10
-)
+TEMPORAL_CLIENT_CONNECT_TIMEOUT_SECONDS = 10
+TEMPORAL_CLIENT_RPC_TIMEOUT_SECONDS = 10
+TEMPORAL_CLIENT_START_TIMEOUT_SECONDS = 10
 {%- if cookiecutter.use_sentry %}
 # Nothing to Sentry, whatever the shell's SENTRY_DSN.
 SENTRY_DSN = ""

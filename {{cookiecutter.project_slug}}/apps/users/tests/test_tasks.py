@@ -27,3 +27,17 @@ def test_the_export_writes_the_given_users_to_a_csv_file(
     assert rows[0] == EXPORT_FIELDS
     assert rows[1][:3] == [str(ada.pk), "ada", "ada@example.com"]
     assert len(rows) == 2
+
+
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_quoted(
+    django_user_model, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    name = '=HYPERLINK("https://evil.example.com","Your account is locked")'
+    user = django_user_model.objects.create(username="mallory", first_name=name)
+
+    result = export_users_csv.call([user.pk])
+
+    with default_storage.open(result["file"], "r") as export:
+        [_, row] = list(csv.reader(export))
+    assert row[1:4] == ["mallory", "", f"'{name}"]
