@@ -294,6 +294,16 @@ async def test_a_task_enqueued_in_a_transaction_starts_once_it_commits(temporal)
     assert not await EnqueuedTask.objects.filter(pk=enqueued.id).aexists()
 
 
+async def run_the_sweep(temporal, task_queue: str, name: str = "sweep") -> dict:
+    """Run the start-enqueued-tasks schedule's workflow once, over every row."""
+    return await temporal.execute_workflow(
+        START_ENQUEUED_TASKS_WORKFLOW,
+        StartEnqueuedTasksInput(older_than_seconds=0),
+        id=f"{name}-{task_queue}",
+        task_queue=task_queue,
+    )
+
+
 @pytest.mark.integration
 async def test_a_task_enqueued_while_temporal_is_down_is_started_later(
     temporal, worker, settings, monkeypatch, refusing, task_queue
@@ -313,12 +323,7 @@ async def test_a_task_enqueued_while_temporal_is_down_is_started_later(
 
     # Temporal is back: the schedule's workflow starts what waits.
     monkeypatch.setenv("TEMPORAL_ADDRESS", address)
-    sweep = await temporal.execute_workflow(
-        START_ENQUEUED_TASKS_WORKFLOW,
-        StartEnqueuedTasksInput(older_than_seconds=0),
-        id=f"sweep-{task_queue}",
-        task_queue=task_queue,
-    )
+    sweep = await run_the_sweep(temporal, task_queue)
     result = await finished(temporal, enqueued.id)
 
     assert sweep == {"started": 1, "already_started": 0, "failed": 0, "deferred": 0}
@@ -334,12 +339,7 @@ async def test_a_task_enqueued_while_temporal_is_down_is_started_later(
         timeout_seconds=10,
         max_attempts=1,
     )
-    again = await temporal.execute_workflow(
-        START_ENQUEUED_TASKS_WORKFLOW,
-        StartEnqueuedTasksInput(older_than_seconds=0),
-        id=f"sweep-again-{task_queue}",
-        task_queue=task_queue,
-    )
+    again = await run_the_sweep(temporal, task_queue, "sweep-again")
     assert again == {"started": 0, "already_started": 1, "failed": 0, "deferred": 0}
     assert not await EnqueuedTask.objects.aexists()
 
@@ -405,12 +405,7 @@ async def test_a_row_temporal_refuses_is_marked_failed_and_the_others_start(
     ]
 
     async with asyncio.timeout(60):  # the old sweep retried for 30 minutes
-        sweep = await temporal.execute_workflow(
-            START_ENQUEUED_TASKS_WORKFLOW,
-            StartEnqueuedTasksInput(older_than_seconds=0),
-            id=f"sweep-{task_queue}",
-            task_queue=task_queue,
-        )
+        sweep = await run_the_sweep(temporal, task_queue)
 
     assert sweep == {"started": 2, "already_started": 0, "failed": 1, "deferred": 0}
     [refused] = [row async for row in EnqueuedTask.objects.all()]

@@ -149,8 +149,9 @@ async def connect_when_ready(
 UNAVAILABLE_STATUSES = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
 DEADLINE_STATUSES = {RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED}
 
-# How long past its budget an operation still waits for the server to answer
-# that its deadline passed: only a network that drops everything needs it.
+# How long past its budget an operation may still run before it is cancelled
+# from outside: an RPC ends at its own deadline (the SDK enforces it), but the
+# SDK may retry a failed attempt with a deadline of its own.
 BACKSTOP_SECONDS = 0.1
 
 # When the shared-client operation in progress must be done (time.monotonic()).
@@ -159,9 +160,9 @@ _deadline: ContextVar[float | None] = ContextVar("temporal_deadline", default=No
 
 class Deadlines(Interceptor):
     """Gives each RPC of a shared-client operation what is left of the
-    operation's budget as its gRPC deadline (the SDK's `rpc_timeout`), so the
-    server stops at it too, and the SDK's retries end there instead of being
-    cut off from outside. Other clients' calls are left as they are."""
+    operation's budget as its gRPC deadline (the SDK's `rpc_timeout`): the
+    SDK ends the call there, and the server, which is sent the deadline,
+    stops working on it. Other clients' calls are left as they are."""
 
     def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
         return _DeadlineOutbound(next)
