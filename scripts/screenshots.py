@@ -5,10 +5,12 @@ Temporal dev server with its Web UI, the worker, and Django, as `make dev`
 does, on free ports), creates an admin and two users, runs `user_onboarding`
 for one of them to completion (with a follow-up after a few seconds instead
 of a day), and saves PNGs of the Django admin and the Temporal Web UI. Then
-a visitor signs up on the project's own pages (a first try with mismatched
-passwords), follows their onboarding on the status page until it waits to
-follow up, and their welcome email is found where the file email backend
-wrote it.
+a visitor signs up on the account pages (a first try with mismatched
+passwords), confirms their address by the emailed link (as in production,
+confirmation is mandatory), follows their onboarding on the status page
+until it waits to follow up, and their welcome email is found where the file
+email backend wrote it; last, they reset their password by email and log in
+with the new one.
 
 Every picture waits for the text it must show, so this is also a smoke test
 of the whole stack in a browser (tests/test_screenshots.py, marker
@@ -24,6 +26,8 @@ without it the baked project's own `make install` creates one.
 
 import argparse
 import contextlib
+import email
+import re
 import subprocess
 import sys
 import tempfile
@@ -31,6 +35,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email import policy
 from pathlib import Path
 
 from scripts.baked import (
@@ -71,9 +76,9 @@ USERS = [
 ]
 FOLLOW_UP_DELAY_SECONDS = 3
 # The visitor who signs up on the web.
-SIGNUP = {"username": "katherine", "email": "katherine@example.com",
-          "first_name": "Katherine"}  # fmt: skip
+SIGNUP = {"email": "katherine@example.com", "username": "katherine"}
 SIGNUP_PASSWORD = "screenshots-only-passphrase"
+NEW_PASSWORD = "screenshots-only-new-passphrase"
 STARTUP_TIMEOUT = 90
 WORKFLOW_TIMEOUT = 60
 
@@ -178,6 +183,8 @@ class DevStack:
             "web", str(self.venv / "bin" / "python"), "manage.py", "runserver",
             f"127.0.0.1:{self.web_port}", "--noreload",
             TEMPORAL_START_ONBOARDING_ON_SIGNUP="true",
+            # As in production: no login, no onboarding before confirming.
+            DJANGO_ACCOUNT_EMAIL_VERIFICATION="mandatory",
         )  # fmt: skip
         self.wait_for_http(f"{self.ui_url}/", "temporal")
         self.wait_for_http(f"{self.web_url}/admin/login/", "web")
@@ -215,15 +222,24 @@ class DevStack:
             time.sleep(0.5)
         raise SmokeTestError(f"{name} never logged {text!r}:\n{self.log(name)}")
 
-    def emails_to(self, address: str) -> list[str]:
-        """The emails sent to `address`, as the file backend wrote them."""
+    def emails_to(self, address: str, subject: str) -> list[str]:
+        """The plain-text bodies of the emails to `address` whose subject
+        holds `subject`, as the file backend wrote them."""
         files = sorted(self.email_dir.glob("*.log")) if self.email_dir.exists() else []
-        messages = "".join(path.read_text() for path in files)
-        return [
-            message
-            for message in messages.split("-" * 79)
-            if f"To: {address}" in message
-        ]
+        found = []
+        for path in files:
+            for raw in path.read_bytes().split(b"-" * 79):  # the file's separator
+                message = email.message_from_bytes(raw.strip(), policy=policy.default)
+                if message["To"] == address and subject in message["Subject"]:
+                    found.append(message.get_body(("plain",)).get_content())
+        return found
+
+    def link_in_email(self, address: str, subject: str) -> str:
+        """The link in the newest such email (there must be one)."""
+        bodies = self.emails_to(address, subject)
+        if not bodies:
+            raise SmokeTestError(f"no {subject!r} email to {address} in {self.email_dir}")
+        return re.search(rf"{re.escape(self.web_url)}/\S+", bodies[-1])[0]
 
     def down(self) -> None:
         stop(self.processes.values())
@@ -408,9 +424,11 @@ def take_screenshots(
 
 
 def sign_up(stack: DevStack, page, save) -> None:
-    """Sign up (a first try with mismatched passwords), then follow the new
-    user's onboarding on the status page, which refreshes itself, until it
-    waits to follow up; find the welcome email."""
+    """Sign up (a first try with mismatched passwords), confirm the address by
+    the emailed link, which logs the visitor in and starts their onboarding;
+    follow it on the status page, which refreshes itself, until it waits to
+    follow up, and find the welcome email. Then log out, reset the password
+    by email and log in with the new one."""
     from playwright.sync_api import expect
 
     page.set_default_timeout(30_000)
@@ -419,15 +437,18 @@ def sign_up(stack: DevStack, page, save) -> None:
         page.fill(f"#id_{name}", value)
     page.fill("#id_password1", SIGNUP_PASSWORD)
     page.fill("#id_password2", "a-different-passphrase")
-    page.click("button.submit")
-    expect(page.locator("#id_password2_error")).to_contain_text(
-        "The two password fields didn"
-    )
+    page.click("main button[type=submit]")
+    expect(page.locator("main")).to_contain_text("type the same password each time")
     save(page, "signup", "The signup form, showing a validation error", full_page=True)
 
     page.fill("#id_password1", SIGNUP_PASSWORD)
     page.fill("#id_password2", SIGNUP_PASSWORD)
-    page.click("button.submit")
+    page.click("main button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Verify Your Email Address")
+    save(page, "verify-email", "After signing up: confirm the address first")
+
+    page.goto(stack.link_in_email(SIGNUP["email"], "Confirm Your Email"))
+    page.click("main button[type=submit]")
     page.wait_for_url("**/onboarding/")
     # A reload would lose this mark: the page must change by itself.
     page.evaluate("window.loadedOnce = true")
@@ -439,12 +460,28 @@ def sign_up(stack: DevStack, page, save) -> None:
     if not page.evaluate("window.loadedOnce === true"):
         raise SmokeTestError("the status page reloaded instead of refreshing itself")
     save(page, "onboarding-status", "A new user's onboarding, as the user sees it")
-
-    welcome = [e for e in stack.emails_to(SIGNUP["email"]) if "Subject: Welcome!" in e]
+    welcome = stack.emails_to(SIGNUP["email"], "Welcome!")
     if len(welcome) != 1:
         raise SmokeTestError(
             f"expected one welcome email in {stack.email_dir}, found {len(welcome)}"
         )
+
+    page.click("header button[type=submit]")  # log out
+    page.goto(f"{stack.web_url}/accounts/password/reset/")
+    page.fill("#id_email", SIGNUP["email"])
+    page.click("main button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Password Reset")
+    page.goto(stack.link_in_email(SIGNUP["email"], "Password Reset"))
+    page.fill("#id_password1", NEW_PASSWORD)
+    page.fill("#id_password2", NEW_PASSWORD)
+    save(page, "password-reset", "Choosing a new password from the emailed link")
+    page.click("main button[type=submit]")
+    expect(page.locator("main")).to_contain_text("Your password is now changed")
+    page.goto(f"{stack.web_url}/login/")
+    page.fill("#id_login", SIGNUP["username"])
+    page.fill("#id_password", NEW_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/onboarding/")
 
 
 def run(

@@ -73,7 +73,7 @@ print(json.dumps({name: getattr(settings, name) for name in [
 # fmt: off
 HTTPS_SETTINGS = [
     pytest.param({}, {
-        "DEBUG": False, "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
+        "DEBUG": False, "SECURE_PROXY_SSL_HEADER": None,
         "USE_X_FORWARDED_HOST": False, "SECURE_SSL_REDIRECT": True,
         "SECURE_REDIRECT_EXEMPT": [], "SESSION_COOKIE_SECURE": True,
         "CSRF_COOKIE_SECURE": True, "CSRF_TRUSTED_ORIGINS": [],
@@ -125,19 +125,35 @@ def test_https_settings_follow_the_environment(
     assert {name: shown[name] for name in expected} == expected
 
 
-def test_production_with_the_generated_env_file_has_debug_off(project, generated_venv):
-    """The .env written for development is read by the production settings
-    too (on a machine where `make install` ran): it must not turn DEBUG on."""
+@pytest.mark.parametrize(
+    ("read", "backend"),
+    [("", "smtp"), ("true", "console")],
+    ids=["ignored", "read-when-asked"],
+)
+def test_production_reads_the_development_env_file_only_when_asked(
+    project, generated_venv, read, backend
+):
+    """The .env written for development (console email, a local key) stays
+    out of production unless DJANGO_READ_DOT_ENV_FILE asks for it; read, it
+    still cannot turn DEBUG on."""
     result = run_django(
         project,
         generated_venv,
-        {"DJANGO_SETTINGS_MODULE": "config.settings.production"},
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DJANGO_SECRET_KEY": PRODUCTION["DJANGO_SECRET_KEY"],
+            "DJANGO_ALLOWED_HOSTS": "example.com",
+            **({"DJANGO_READ_DOT_ENV_FILE": read} if read else {}),
+        },
         "-c",
-        SHOW_SETTINGS,
+        "import django; from django.conf import settings; django.setup(); "
+        "print(settings.DEBUG, settings.MAILERS['default']['BACKEND'])",
     )
 
     assert result.returncode == 0, output(result)
-    assert json.loads(result.stdout)["DEBUG"] is False
+    debug, mailer = result.stdout.split()
+    assert debug == "False"
+    assert f".{backend}." in mailer
 
 
 # --- Secrets -----------------------------------------------------------------

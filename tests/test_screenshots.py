@@ -2,8 +2,10 @@
 starts Temporal (with its Web UI), the worker and Django, completes an
 onboarding workflow, and checks the Django admin and the Temporal Web UI in
 headless Chromium while it takes the docs' pictures (here into a temporary
-directory); then it signs a visitor up, follows their onboarding on the
-status page and finds their welcome email. Select it with `-m browser`."""
+directory); then it signs a visitor up, confirms their address by the
+emailed link, follows their onboarding on the status page, finds their
+welcome email, and resets their password by email. Select it with
+`-m browser`."""
 
 import struct
 
@@ -21,7 +23,9 @@ SCREENSHOTS = [
     "temporal-onboarding-timeline",
     "temporal-onboarding-history",
     "signup",
+    "verify-email",
     "onboarding-status",
+    "password-reset",
 ]
 
 

@@ -2,6 +2,7 @@
 project pointed at one) come from the django_temporal_bridge package."""
 
 import pytest
+from django.core.cache import cache
 {%- if cookiecutter.example_workflows %}
 
 from temporal_app.search_attributes import SEARCH_ATTRIBUTES
@@ -24,6 +25,12 @@ def temporal_search_attributes():
     """The example workflows' search attributes, on every test server."""
     return SEARCH_ATTRIBUTES
 {%- endif %}
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: allauth's rate limits count there."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ async def start_onboarding(
         OnboardingWorkflowInput(
             user_id=user.pk,
             email=user.email,
-            name=user.display_name,
+            name=user.mail_name,
             follow_up_delay_seconds=delay,
         ),
         id=f"onboarding-{user.pk}-{task_queue}",

@@ -104,7 +104,7 @@ async def test_a_rollout_keeps_pinned_runs_on_their_build_and_a_rollback_undoes_
         onboarding = await client.start_workflow(
             UserOnboardingWorkflow.run,
             OnboardingWorkflowInput(
-                user_id=user.pk, email=user.email, name=user.display_name
+                user_id=user.pk, email=user.email, name=user.mail_name
             ),
             id=f"onboarding-{task_queue}",
             task_queue=task_queue,

@@ -35,7 +35,7 @@ async def test_worker_runs_onboarding_and_exits_cleanly_on_sigterm(
             OnboardingWorkflowInput(
                 user_id=user.pk,
                 email=user.email,
-                name=user.display_name,
+                name=user.mail_name,
                 follow_up_delay_seconds=1,
             ),
             id=f"onboarding-{user.pk}-{task_queue}",

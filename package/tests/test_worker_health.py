@@ -97,7 +97,7 @@ async def test_readyz_follows_the_worker_from_connecting_to_draining(
             handle = await client.start_workflow(
                 "user_onboarding",
                 OnboardingWorkflowInput(
-                    user_id=user.pk, email=user.email, name=user.display_name
+                    user_id=user.pk, email=user.email, name=user.mail_name
                 ),
                 id=f"onboarding-{user.pk}-{task_queue}",
                 task_queue=task_queue,

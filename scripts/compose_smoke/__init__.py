@@ -311,6 +311,8 @@ def check_image_command(stack: Stack) -> None:
             "--publish=127.0.0.1::8000",
             "--env=DJANGO_SECRET_KEY=compose-smoke-only",
             "--env=DJANGO_ALLOWED_HOSTS=127.0.0.1",
+            # Behind a platform's TLS proxy, which says so in this header.
+            "--env=DJANGO_SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto",
             image,
         ]
     ).strip()

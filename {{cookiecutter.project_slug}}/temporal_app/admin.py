@@ -82,7 +82,10 @@ class WorkflowUserAdmin(UserAdmin):
             extra_context["max_user_workflows"] = MAX_USER_WORKFLOWS
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.action(description="Cancel the follow-up email")
+    def has_process_permission(self, request) -> bool:
+        return request.user.has_perm("users.process_users")
+
+    @admin.action(description="Cancel the follow-up email", permissions=["change"])
     def cancel_follow_up(self, request, queryset):
         users = list(queryset.order_by("pk")[: MAX_CANCELLATIONS + 1])
         if len(users) > MAX_CANCELLATIONS:
@@ -113,7 +116,9 @@ class WorkflowUserAdmin(UserAdmin):
                 levels.get(outcome, messages.INFO),
             )
 
-    @admin.action(description="Start onboarding for the selected users")
+    @admin.action(
+        description="Start onboarding for the selected users", permissions=["change"]
+    )
     def start_onboarding(self, request, queryset):
         outcomes = Counter()
         for user in queryset.exclude(email=""):
@@ -134,7 +139,9 @@ class WorkflowUserAdmin(UserAdmin):
                 messages.SUCCESS,
             )
 
-    @admin.action(description="Process the selected users in a batch")
+    @admin.action(
+        description="Process the selected users in a batch", permissions=["process"]
+    )
     def start_batch(self, request, queryset):
         user_ids = list(queryset.values_list("pk", flat=True)[: MAX_BATCH_IDS + 1])
         try:

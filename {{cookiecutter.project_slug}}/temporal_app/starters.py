@@ -37,7 +37,7 @@ MAX_BATCH_IDS = 50_000
 class OnboardingUser(Protocol):
     pk: int
     email: str
-    display_name: str
+    mail_name: str
 
 
 class BatchTooLargeError(ValueError):
@@ -58,7 +58,7 @@ async def start_onboarding_with(
         OnboardingWorkflowInput(
             user_id=user.pk,
             email=user.email,
-            name=user.display_name,
+            name=user.mail_name,
             **input_fields,
         ),
         workflow_id=onboarding_workflow_id(user.pk),

@@ -17,7 +17,13 @@ class UserAdmin(DjangoUserAdmin):
 {%- endif %}
     actions = ["export_to_csv"]
 
-    @admin.action(description="Export selected users to CSV (in the background)")
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm("users.export_users")
+
+    @admin.action(
+        description="Export selected users to CSV (in the background)",
+        permissions=["export"],
+    )
     def export_to_csv(self, request, queryset):
         user_ids = list(queryset.order_by("pk").values_list("pk", flat=True))
         # Enqueued on commit; never fails the request (Temporal down: starts later).

@@ -2,10 +2,26 @@
 
 from collections.abc import Callable, Iterable
 
-from django.db.models import Count, Max, QuerySet
+from allauth.account import app_settings as accounts
+from allauth.account.models import EmailAddress
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from .models import User
+
+
+def awaiting_confirmation() -> Q:
+    """Users who signed up and have not confirmed their address yet, while
+    confirmation is mandatory: nothing of ours mails them before. (Users made
+    in the admin or by code have no allauth addresses: they may be mailed.)"""
+    if accounts.EMAIL_VERIFICATION != accounts.EmailVerificationMethod.MANDATORY:
+        return Q(pk__in=[])
+    addresses = EmailAddress.objects.filter(user=OuterRef("pk"))
+    return Q(Exists(addresses)) & ~Q(Exists(addresses.filter(verified=True)))
+
+
+def may_be_mailed(user: User) -> bool:
+    return not User.objects.filter(awaiting_confirmation(), pk=user.pk).exists()
 
 
 def _onboard(users: QuerySet[User]) -> None:
@@ -29,9 +45,11 @@ USER_SELECTIONS: dict[str, Callable[[], QuerySet[User]]] = {
     "active": lambda: User.objects.filter(is_active=True),
     "not_onboarded": lambda: User.objects.filter(onboarded_at__isnull=True),
     # For the reconcile-onboarding schedule: whom signing up would onboard.
-    "needs_onboarding": lambda: User.objects.filter(
-        onboarded_at__isnull=True, is_active=True
-    ).exclude(email=""),
+    "needs_onboarding": lambda: (
+        User.objects.filter(onboarded_at__isnull=True, is_active=True)
+        .exclude(email="")
+        .exclude(awaiting_confirmation())
+    ),
 }
 
 

@@ -1,10 +1,15 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
+"""The account pages are django-allauth's, under /accounts/ (config/urls.py);
+the short addresses of sign-up and login lead there (with their ?next=)."""
 
-from .views import SignupView
+from django.urls import path
+from django.views.generic import RedirectView
+
+
+def to(name: str):
+    return RedirectView.as_view(pattern_name=name, query_string=True)
+
 
 urlpatterns = [
-    path("signup/", SignupView.as_view(), name="signup"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("signup/", to("account_signup"), name="signup"),
+    path("login/", to("account_login"), name="login"),
 ]

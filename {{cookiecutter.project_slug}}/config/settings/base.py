@@ -7,10 +7,12 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-# The environment wins over .env; tests skip .env, so it cannot sway them.
+# The environment wins over .env, which only the local settings read unless
+# DJANGO_READ_DOT_ENV_FILE says otherwise: tests and production never see a
+# developer's .env.
 if env.bool(
     "DJANGO_READ_DOT_ENV_FILE",
-    default=env("DJANGO_SETTINGS_MODULE", default="") != "config.settings.test",
+    default=env("DJANGO_SETTINGS_MODULE", default="") == "config.settings.local",
 ):
     env.read_env(BASE_DIR / ".env")
 
@@ -64,15 +66,22 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
     "django_temporal_bridge",
     # Your stuff: your apps
     "apps.users",
     "temporal_app",
 ]
 
-# Authentication
+# Authentication: accounts on django-allauth (sign-up, login, password reset,
+# email verification, rate limits); docs: the accounts guide.
 # ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation."
@@ -82,16 +91,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+LOGIN_URL = "account_login"
 {%- if cookiecutter.example_workflows %}
-# URL names: after signing up or logging in, a user sees their onboarding.
-LOGIN_URL = "login"
+# After logging in (or confirming their address), a user sees their onboarding.
 LOGIN_REDIRECT_URL = "onboarding-status"
 {%- else %}
-# URL names of the pages before and after logging in.
-LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 {%- endif %}
 LOGOUT_REDIRECT_URL = "home"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_USERNAME_VALIDATORS = "apps.users.models.SIGNUP_USERNAME_VALIDATORS"
+# One account per address, whatever its case (allauth's default, said aloud).
+ACCOUNT_UNIQUE_EMAIL = True
+# "mandatory": no login, and no email of ours, before the address is confirmed.
+ACCOUNT_EMAIL_VERIFICATION = env(
+    "DJANGO_ACCOUNT_EMAIL_VERIFICATION", default="mandatory"
+)
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = {{ ("[" ~ cookiecutter.project_name ~ "] ")|quoted }}
+# allauth's rate limits (login failures, sign-ups, resets) are on by default and
+# count in the cache: one the processes share in production (production.py).
+CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="locmemcache://")}
 
 # Middleware, templates and static files
 # ------------------------------------------------------------------------------
@@ -105,6 +126,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 TEMPLATES = [

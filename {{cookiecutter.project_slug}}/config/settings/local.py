@@ -12,6 +12,11 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "0.0.0.0"]
 )
 
+# Sign up and log in before confirming the address (the link is in the console).
+ACCOUNT_EMAIL_VERIFICATION = env(
+    "DJANGO_ACCOUNT_EMAIL_VERIFICATION", default="optional"
+)
+
 # Emails go to the console unless DJANGO_EMAIL_BACKEND says otherwise.
 MAILERS = {
     "default": mailer(

@@ -24,8 +24,9 @@ ALLOWED_HOSTS = required(
 )
 
 # Security: HTTPS everywhere.
-# The header a TLS-terminating proxy sets (and strips from clients); empty: none.
-_proxy_ssl_header = env("DJANGO_SECURE_PROXY_SSL_HEADER", default="X-Forwarded-Proto")
+# Behind a proxy that terminates TLS: the header it sets to "https" (and strips
+# from clients), e.g. X-Forwarded-Proto. Unset: no header is trusted.
+_proxy_ssl_header = env("DJANGO_SECURE_PROXY_SSL_HEADER", default="")
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
     if _proxy_ssl_header
@@ -45,6 +46,14 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
 )
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Accounts: links in emails use https; rate limits count in a cache all
+# processes share, a database table by default (`migrate` creates it).
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="dbcache://django_cache")}
+# Proxies in front that append the client's address to X-Forwarded-For (an
+# ingress: 1); the rate limits count per client address, taken from there.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 
 # Static files: collected at build time, served by WhiteNoise.
 MIDDLEWARE.insert(  # noqa: F405

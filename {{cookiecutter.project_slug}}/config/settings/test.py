@@ -1,7 +1,7 @@
 """Settings for the test suite (pytest uses them through `--ds`)."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, mailer
 
 DEBUG = False
 # A fixed key that is only ever used by tests: it protects nothing.
@@ -10,6 +10,17 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="tests-only-not-a-secret")
 # In a file, not in memory: the integration tests' worker process uses it too.
 DATABASES["default"]["TEST"] = {"NAME": BASE_DIR / ".test-db.sqlite3"}  # noqa: F405
 {%- endif %}
+
+# No email leaves a test, not even from a test's web or worker process, unless
+# DJANGO_EMAIL_BACKEND names a backend (a file's, say).
+MAILERS = {
+    "default": mailer(
+        env(
+            "DJANGO_EMAIL_BACKEND",
+            default="django.core.mail.backends.locmem.EmailBackend",
+        )
+    )
+}
 
 # Fast, and fine for tests that never store a real password.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

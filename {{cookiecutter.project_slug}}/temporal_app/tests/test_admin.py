@@ -6,6 +6,7 @@ import re
 import pytest
 from asgiref.sync import sync_to_async as sync
 from django.contrib import admin
+from django.contrib.auth.models import Permission
 from temporalio.client import WorkflowExecutionStatus
 
 from apps.users.admin import UserAdmin
@@ -65,3 +66,33 @@ def test_an_action_reports_temporal_down_instead_of_failing(
     page = run_action(admin_client, "start_onboarding", user)
 
     assert f"Onboarding: Could not connect to Temporal at {refusing}" in page
+
+
+@pytest.mark.parametrize(
+    ("permissions", "offered"),
+    [
+        (["view_user"], []),
+        (["view_user", "export_users"], ["export_to_csv"]),
+        (["change_user"], ["cancel_follow_up", "start_onboarding"]),
+        (["view_user", "process_users"], ["start_batch"]),
+        (["view_user", "delete_user"], ["delete_selected"]),
+    ],
+    ids=["view-only", "export", "change", "process", "delete"],
+)
+def test_staff_are_offered_only_the_actions_their_permissions_allow(
+    client, django_user_model, user, permissions, offered
+):
+    staff = django_user_model.objects.create_user("operator", is_staff=True)
+    staff.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="users", codename__in=permissions
+        )
+    )
+    client.force_login(staff)
+
+    form = client.get("/admin/users/user/").context["action_form"]
+    choices = [name for name, _ in form.fields["action"].choices] if form else [""]
+
+    assert sorted(choices) == ["", *offered]
+    if "export_to_csv" not in offered:  # not offered, and not run when posted
+        assert "Exporting" not in run_action(client, "export_to_csv", user)

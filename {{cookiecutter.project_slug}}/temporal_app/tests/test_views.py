@@ -2,12 +2,14 @@
 dev server, and fast when Temporal does not answer."""
 
 import asyncio
+import re
 import time
 
 import pytest
 from asgiref.sync import sync_to_async as sync
 from django.db import connection
 from django.urls import reverse
+from temporalio.service import RPCError
 
 from apps.users.models import User
 from django_temporal_bridge.client import shared_client
@@ -24,7 +26,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, url):
     response = client.get(url)
 
     assert response.status_code == 302
-    assert response.url == f"{reverse('login')}?next={url}"
+    assert response.url == f"{reverse('account_login')}?next={url}"
 
 
 @pytest.mark.parametrize("where", ["black_hole", "refusing"])
@@ -85,13 +87,13 @@ async def progress_when(client, done, seconds: float = 10) -> dict:
 
 
 @pytest.mark.integration
-async def test_a_signup_starts_onboarding_and_the_page_follows_it(
-    temporal, task_queue, client, settings
+async def test_onboarding_starts_when_a_signup_confirms_its_address_and_the_page_follows_it(
+    temporal, task_queue, client, settings, mailoutbox
 ):
     settings.TEMPORAL_START_ONBOARDING_ON_SIGNUP = True
     async with create_worker(temporal, task_queue=task_queue):
-        response = await sync(client.post)(
-            "/signup/",
+        await sync(client.post)(
+            reverse("account_signup"),
             {
                 "username": "grace",
                 "email": "grace@example.com",
@@ -99,13 +101,18 @@ async def test_a_signup_starts_onboarding_and_the_page_follows_it(
                 "password2": PASSWORD,
             },
         )
+        user = await User.objects.aget(username="grace")
+        handle = temporal.get_workflow_handle(f"onboarding-{user.pk}")
+        with pytest.raises(RPCError):  # nothing mails an unconfirmed address
+            await handle.describe()
+        [confirmation] = mailoutbox
+        confirm_url = re.search(r"/accounts/confirm-email/\S+/", confirmation.body)
+        response = await sync(client.post)(confirm_url[0])
         assert response.url == "/onboarding/"
 
         waiting = await progress_when(
             client, lambda progress: progress["step"] == "waiting to follow up"
         )
-        user = await User.objects.aget(username="grace")
-        handle = temporal.get_workflow_handle(f"onboarding-{user.pk}")
         await handle.signal(UserOnboardingWorkflow.cancel_follow_up)
         completed = await progress_when(client, lambda progress: progress["finished"])
 

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def onboarding_input(user, **overrides) -> OnboardingWorkflowInput:
     return OnboardingWorkflowInput(
-        user_id=user.pk, email=user.email, name=user.display_name, **overrides
+        user_id=user.pk, email=user.email, name=user.mail_name, **overrides
     )
 
 

@@ -40,6 +40,11 @@ class Migration(migrations.Migration):
                 'verbose_name': 'user',
                 'verbose_name_plural': 'users',
                 'abstract': False,
+{%- if cookiecutter.example_workflows %}
+                'permissions': [('export_users', 'Can export users'), ('process_users', 'Can process users in a batch')],
+{%- else %}
+                'permissions': [('export_users', 'Can export users')],
+{%- endif %}
             },
             managers=[
                 ('objects', django.contrib.auth.models.UserManager()),

@@ -1,6 +1,12 @@
 import pytest
+from allauth.account.models import EmailAddress
 
-from apps.users.services import UnknownNameError, apply_user_action, user_ids_page
+from apps.users.services import (
+    UnknownNameError,
+    apply_user_action,
+    may_be_mailed,
+    user_ids_page,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +53,28 @@ def test_pages_follow_each_other_without_gaps(django_user_model):
 
     assert [len(page) for page in pages] == [3, 3, 1]
     assert [user_id for page in pages for user_id in page] == ids
+
+
+@pytest.mark.parametrize(
+    ("verification", "addresses", "onboarded"),
+    [
+        ("mandatory", [], True),
+        ("mandatory", [False], False),
+        ("mandatory", [False, True], True),
+        ("optional", [False], True),
+    ],
+    ids=["made-by-code", "unconfirmed", "confirmed", "confirmation-optional"],
+)
+def test_reconciling_onboards_only_addresses_that_may_be_mailed(
+    user, settings, verification, addresses, onboarded
+):
+    settings.ACCOUNT_EMAIL_VERIFICATION = verification
+    for number, verified in enumerate(addresses):
+        EmailAddress.objects.create(
+            user=user, email=f"{number}-{user.email}", verified=verified
+        )
+
+    assert (user_ids_page("needs_onboarding", after_id=0, limit=9) == [user.pk]) is (
+        onboarded
+    )
+    assert may_be_mailed(user) is onboarded
