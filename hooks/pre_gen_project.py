@@ -21,6 +21,7 @@ import zoneinfo
 # leaves out. A slug with one of these names would shadow it.
 PROJECT_MODULES = frozenset(
     {
+        "allauth",
         "apps",
         "asgiref",
         "config",

@@ -122,7 +122,18 @@ def container(workload: dict) -> dict:
 
 
 def env(workload: dict) -> dict[str, str]:
-    return {var["name"]: var.get("value") for var in container(workload).get("env", [])}
+    """The container's variables with a value of their own."""
+    variables = container(workload).get("env", [])
+    return {var["name"]: var["value"] for var in variables if "value" in var}
+
+
+def secret_keys(workload: dict) -> dict[str, str]:
+    """The container's variables read from a Secret: name -> secret/key."""
+    return {
+        var["name"]: "{name}/{key}".format(**var["valueFrom"]["secretKeyRef"])
+        for var in container(workload).get("env", [])
+        if "secretKeyRef" in var.get("valueFrom", {})
+    }
 
 
 def config(resources: list[dict]) -> dict[str, str]:
@@ -268,11 +279,33 @@ def test_no_manifest_holds_a_secret(rendered, deploy):
     for kind, name in WORKLOADS:
         workload = find(rendered, kind, name)
         assert SECRET_NAMES.isdisjoint(env(workload)), name
-        # ...and every pod reads the Secret the guide creates.
-        assert {"secretRef": {"name": "app-secrets"}} in container(workload)["envFrom"]
+        # ...and the pods read the Secret the guide creates, key by key.
         assert {"configMapRef": {"name": "app-config"}} in container(workload)[
             "envFrom"
         ]
+        assert "secretRef" not in str(container(workload)["envFrom"]), name
+
+
+# Each pod gets the keys of app-secrets it uses, no more.
+POD_SECRETS = {
+    ("Job", "migrate"): {"DJANGO_SECRET_KEY", "DATABASE_URL"},
+    ("Job", "sync-schedules"): {
+        "DJANGO_SECRET_KEY", "TEMPORAL_API_KEY", "TEMPORAL_PAYLOAD_KEYS"
+    },
+    ("Deployment", "web"): SECRET_NAMES - {"SENTRY_DSN"},
+    ("Deployment", "worker"): SECRET_NAMES - {"SENTRY_DSN"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "name"), POD_SECRETS, ids=lambda v: v)
+def test_each_pod_reads_only_the_secrets_it_uses(rendered, kind, name):
+    expected = POD_SECRETS[kind, name] | (
+        {"SENTRY_DSN"} if KUBERNETES.get("use_sentry") else set()
+    )
+
+    read = secret_keys(find(rendered, kind, name))
+
+    assert read == {key: f"app-secrets/{key}" for key in expected}
 
 
 def test_no_file_of_the_manifests_holds_a_secret_value(deploy):

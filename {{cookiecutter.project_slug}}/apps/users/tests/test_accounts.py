@@ -93,6 +93,15 @@ def test_the_signup_form_carries_a_csrf_token_and_needs_it():
     assert not User.objects.exists()
 
 
+def test_the_pages_run_no_inline_code_but_their_own(client):
+    page = client.get(reverse("account_signup"))
+
+    policy = page.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy)[1]
+    assert "script-src 'self' 'nonce-" in policy
+    assert f'<style nonce="{nonce}">' in page.content.decode()
+
+
 def test_a_signup_waits_for_the_address_then_the_link_confirms_and_logs_in(
     client, outbox, settings
 ):
