@@ -36,19 +36,14 @@ def start_onboarding_when_confirmed(sender, request, email_address, **kwargs):
 def _start(user) -> None:
     if not settings.TEMPORAL_START_ONBOARDING_ON_SIGNUP or not may_be_mailed(user):
         return
-    # Never fail the committed request: the reconcile schedule starts what did not.
     try:
         start_onboarding(user)
-    except TemporalUnavailable as error:
+    except Exception as error:  # never fails the committed request
+        unexpected = not isinstance(error, TemporalUnavailable)
         logger.warning(
             "Onboarding of user %s not started (%s); the %s schedule will start it",
             user.pk,
             error,
             RECONCILE_ONBOARDING,
-        )
-    except Exception:
-        logger.exception(
-            "Onboarding of user %s not started; the %s schedule will start it",
-            user.pk,
-            RECONCILE_ONBOARDING,
+            exc_info=unexpected,
         )

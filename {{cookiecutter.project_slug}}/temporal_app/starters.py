@@ -17,7 +17,7 @@ from temporalio.common import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from apps.users.services import USER_ACTIONS, USER_SELECTIONS, UnknownNameError
+from apps.users.services import USER_ACTIONS, USER_SELECTIONS, lookup
 from django_temporal_bridge.client import TemporalUnavailable, shared_client
 from django_temporal_bridge.starting import WorkflowStart, start_once
 
@@ -159,15 +159,9 @@ def batch_input(
     """The input of a batch, checked before anything reaches Temporal."""
     if bool(user_ids) == bool(selection):
         raise ValueError("Give either user_ids or a selection")
-    if selection and selection not in USER_SELECTIONS:
-        raise UnknownNameError(
-            f"Unknown user selection {selection!r}; "
-            f"expected one of {sorted(USER_SELECTIONS)}"
-        )
-    if action not in USER_ACTIONS:
-        raise UnknownNameError(
-            f"Unknown user action {action!r}; expected one of {sorted(USER_ACTIONS)}"
-        )
+    if selection:
+        lookup(USER_SELECTIONS, selection, "selection")  # UnknownNameError
+    lookup(USER_ACTIONS, action, "action")
     if user_ids and len(user_ids) > MAX_BATCH_IDS:
         raise BatchTooLargeError(
             f"{len(user_ids):,} user ids are more than a batch carries "

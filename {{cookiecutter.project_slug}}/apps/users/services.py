@@ -61,7 +61,7 @@ class UnknownNameError(ValueError):
         self.kind = kind  # "action" or "selection"
 
 
-def _lookup[T](table: dict[str, T], name: str, kind: str) -> T:
+def lookup[T](table: dict[str, T], name: str, kind: str) -> T:
     try:
         return table[name]
     except KeyError:
@@ -72,7 +72,7 @@ def _lookup[T](table: dict[str, T], name: str, kind: str) -> T:
 
 def apply_user_action(user_ids: Iterable[int], action: str) -> list[int]:
     """Apply `action` to the given users; return the ids that do not exist."""
-    apply = _lookup(USER_ACTIONS, action, "action")
+    apply = lookup(USER_ACTIONS, action, "action")
     wanted = set(user_ids)
     users = User.objects.filter(pk__in=wanted)
     found = set(users.values_list("pk", flat=True))
@@ -82,14 +82,14 @@ def apply_user_action(user_ids: Iterable[int], action: str) -> list[int]:
 
 def user_ids_page(selection: str, *, after_id: int, limit: int) -> list[int]:
     """Ids of the selection's users above `after_id`, in order (keyset paging)."""
-    users = _lookup(USER_SELECTIONS, selection, "selection")()
+    users = lookup(USER_SELECTIONS, selection, "selection")()
     page = users.filter(pk__gt=after_id).order_by("pk")[:limit]
     return list(page.values_list("pk", flat=True))
 
 
 def users_page(selection: str, *, after_id: int, limit: int) -> list[User]:
     """The selection's users above `after_id`, in id order (keyset paging)."""
-    users = _lookup(USER_SELECTIONS, selection, "selection")()
+    users = lookup(USER_SELECTIONS, selection, "selection")()
     return list(users.filter(pk__gt=after_id).order_by("pk")[:limit])
 
 
@@ -108,7 +108,7 @@ def user_id_ranges(
     selection: str, *, after_id: int, size: int, count: int
 ) -> list[tuple[int, int]]:
     """At most `count` ranges of `size` users above `after_id`: (last id, size)."""
-    users = _lookup(USER_SELECTIONS, selection, "selection")()
+    users = lookup(USER_SELECTIONS, selection, "selection")()
     ranges: list[tuple[int, int]] = []
     while len(ranges) < count:
         last_id, found = _next_users(users, after_id=after_id, limit=size)
@@ -125,8 +125,8 @@ def apply_user_action_to_range(
 ) -> tuple[int, int]:
     """Apply `action` to the next `limit` users of the range in one update;
     return the last one's id and their number."""
-    apply = _lookup(USER_ACTIONS, action, "action")
-    users = _lookup(USER_SELECTIONS, selection, "selection")().filter(pk__lte=last_id)
+    apply = lookup(USER_ACTIONS, action, "action")
+    users = lookup(USER_SELECTIONS, selection, "selection")().filter(pk__lte=last_id)
     end, found = _next_users(users, after_id=after_id, limit=limit)
     if found:
         apply(users.filter(pk__gt=after_id, pk__lte=end))
