@@ -13,7 +13,7 @@ script) get the same errors from `client.connect()`, through
 from pathlib import Path
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from .conf import setting
@@ -59,8 +59,8 @@ def _error(setting: str, problem: str, hint: str, number: int) -> Error:
     return Error(f"{setting} {problem}", hint=hint, id=_id(number))
 
 
-def _address_problem(address: str) -> str | None:
-    host, _, port = address.rpartition(":")
+def _address_problem(address: str | None) -> str | None:
+    host, _, port = (address or "").rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         return f"is {address!r}; expected host:port"
     return None
@@ -79,9 +79,9 @@ def _tls_file_problem(name: str, path: str) -> tuple[str, int] | None:
     return None
 
 
-def _environment_errors(environment: dict[str, str]) -> list[Error]:
+def _environment_errors(environment: dict[str, str]) -> list[CheckMessage]:
     """Problems the configuration loader would not name, or not see."""
-    errors = []
+    errors: list[CheckMessage] = []
     tls = environment.get("TEMPORAL_TLS")
     if tls is not None and tls.lower() not in BOOLEANS:
         errors.append(_error("TEMPORAL_TLS", f"is {tls!r}", "Use true or false.", 17))
@@ -103,7 +103,7 @@ def _environment_errors(environment: dict[str, str]) -> list[Error]:
     return errors
 
 
-def _payload_key_errors() -> list[Error]:
+def _payload_key_errors() -> list[CheckMessage]:
     """A malformed TEMPORAL_PAYLOAD_KEYS, or a TEMPORAL_PAYLOAD_KEY_ID that
     names none of its keys: clients would not encrypt, or not decrypt."""
     try:
@@ -129,10 +129,10 @@ def _payload_key_errors() -> list[Error]:
     return []
 
 
-def client_errors() -> list[Error | Warning]:
+def client_errors() -> list[CheckMessage]:
     """Problems with what every client needs: where to connect, how, and
     with which payload keys."""
-    errors = [
+    errors: list[CheckMessage] = [
         _error(name, "is empty", "Set it in the environment or .env.", number)
         for name, number in REQUIRED.items()
         if not str(getattr(settings, name, "")).strip()
@@ -176,9 +176,9 @@ def client_errors() -> list[Error | Warning]:
     return errors
 
 
-def worker_errors() -> list[Error]:
+def worker_errors() -> list[CheckMessage]:
     """Problems with the worker's own settings."""
-    errors = []
+    errors: list[CheckMessage] = []
     for name, number in POSITIVE.items():
         try:
             value = setting(name)
@@ -243,12 +243,12 @@ def worker_errors() -> list[Error]:
 
 
 @register("temporal")
-def check_temporal_settings(app_configs, **kwargs) -> list[Error]:
+def check_temporal_settings(app_configs, **kwargs) -> list[CheckMessage]:
     return client_errors() + worker_errors()
 
 
 @register("temporal")
-def check_declared_schedules(app_configs, **kwargs) -> list[Error]:
+def check_declared_schedules(app_configs, **kwargs) -> list[CheckMessage]:
     """A declaration that cannot become a schedule (a bad cron, say) stops
     `manage.py check` in CI, not the deploy's sync."""
     from .schedules import InvalidScheduleError, declared_schedules
@@ -262,7 +262,7 @@ def check_declared_schedules(app_configs, **kwargs) -> list[Error]:
 
 
 @register("temporal")
-def check_tracing_settings(app_configs, **kwargs) -> list[Error]:
+def check_tracing_settings(app_configs, **kwargs) -> list[CheckMessage]:
     """OTEL_* values that tracing cannot use (django_temporal_bridge.tracing), which stop
     the web process and the worker at startup too."""
     from .tracing import traces_exporters

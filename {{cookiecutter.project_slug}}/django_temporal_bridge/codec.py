@@ -105,8 +105,8 @@ def _codec_view(transform, permission: str):
             payloads = [transform(codec, payload) for payload in posted.payloads]
         except PayloadDecryptionError as error:
             return _error(request, 400, str(error))
-        body = {"payloads": [json_format.MessageToDict(p) for p in payloads]}
-        return _with_cors(request, JsonResponse(body))
+        answer = {"payloads": [json_format.MessageToDict(p) for p in payloads]}
+        return _with_cors(request, JsonResponse(answer))
 
     return view
 

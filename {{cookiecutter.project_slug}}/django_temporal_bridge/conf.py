@@ -7,11 +7,12 @@ the docs' settings table; the system checks (checks.py) name a bad one.
 """
 
 import os
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     # Django's shared client (client.py): the budget of a start in a request
     # path, and of any other call (a few round trips at 250 ms, TLS included),
     # each connecting included; and of one connection attempt.

@@ -70,7 +70,7 @@ def workflow_url(workflow_id: str) -> str:
     "?" in one must not lead the link elsewhere)."""
     return (
         f"{setting('TEMPORAL_UI_URL').rstrip('/')}/namespaces/"
-        f"{quote(client_profile().namespace, safe='')}/workflows/"
+        f"{quote(client_profile().namespace or DEFAULT_NAMESPACE, safe='')}/workflows/"
         f"{quote(workflow_id, safe='')}"
     )
 

@@ -121,13 +121,13 @@ class DeclaredSchedule:
 
     def summary(self) -> str:
         """Say when the schedule runs and what it starts, in a few words."""
-        when = (
-            f'cron "{self.cron}" {settings.TIME_ZONE}'
-            if self.cron
-            else f"every {_duration(self.every)}"
-        )
+        if self.cron:
+            when = f'cron "{self.cron}" {settings.TIME_ZONE}'
+        else:
+            assert self.every is not None  # __post_init__: one of the two
+            when = f"every {_duration(self.every)}"
         paused = ", paused" if self.paused else ""
-        what = self.workflow or f"task {self.task.module_path}"
+        what = f"task {self.task.module_path}" if self.task else self.workflow
         return f"{when}{paused}; starts {what}"
 
     def fingerprint(self) -> str:
@@ -160,6 +160,7 @@ class DeclaredSchedule:
                 cron_expressions=[self.cron], time_zone_name=settings.TIME_ZONE
             )
         else:
+            assert self.every is not None  # __post_init__: one of the two
             spec = ScheduleSpec(intervals=[ScheduleIntervalSpec(every=self.every)])
         return Schedule(
             action=self.action(),
@@ -190,13 +191,15 @@ def task_action(schedule: DeclaredSchedule) -> ScheduleActionStartWorkflow:
     """Build the start of the workflow that runs `schedule.task(*args,
     **kwargs)` once, as `enqueue()` would: the task backend's workflow, its
     input and the task queue of the task's queue_name."""
-    input = task_workflow_input(schedule.task, schedule.args, schedule.kwargs)
+    task = schedule.task
+    assert task is not None  # a task's schedule
+    input = task_workflow_input(task, schedule.args, schedule.kwargs)
     return ScheduleActionStartWorkflow(
         TASK_WORKFLOW,
         # Each run's enqueued_at is its start time, not the time of the sync.
         dataclasses.replace(input, enqueued_at=""),
         id=schedule.workflow_id or schedule.id,  # Temporal appends the run's time
-        task_queue=temporal_task_queue(schedule.task.queue_name),
+        task_queue=temporal_task_queue(task.queue_name),
     )
 
 

@@ -34,9 +34,10 @@ import socket
 import threading
 import traceback
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -239,7 +240,9 @@ def task_workflow_input(task: Task, args=(), kwargs=None) -> TaskWorkflowInput:
     kwargs = kwargs or {}
     backend = task.get_backend()
     timeout = getattr(task, "timeout", None)
-    max_attempts = getattr(task, "max_attempts", None)
+    max_attempts: int = getattr(task, "max_attempts", 0) or getattr(
+        backend, "max_attempts", DEFAULT_MAX_ATTEMPTS
+    )
     return TaskWorkflowInput(
         task_path=task.module_path,
         args=[
@@ -257,8 +260,7 @@ def task_workflow_input(task: Task, args=(), kwargs=None) -> TaskWorkflowInput:
             if timeout is not None
             else getattr(backend, "timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
         ),
-        max_attempts=max_attempts
-        or getattr(backend, "max_attempts", DEFAULT_MAX_ATTEMPTS),
+        max_attempts=max_attempts,
     )
 
 
@@ -422,26 +424,24 @@ async def read_task_result(client: Client, *, result_id: str) -> TaskResult:
             payloads = event.workflow_execution_started_event_attributes.input.payloads
             [input] = await converter.decode(payloads, [TaskWorkflowInput])
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-            attributes = event.activity_task_started_event_attributes
-            attempts, worker = attributes.attempt, attributes.identity
-            started_at = event.event_time.ToDatetime(tzinfo=timezone.UTC)
+            started = event.activity_task_started_event_attributes
+            attempts, worker = started.attempt, started.identity
+            started_at = event.event_time.ToDatetime(tzinfo=UTC)
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             payloads = event.activity_task_completed_event_attributes.result.payloads
             [return_value] = await converter.decode(payloads) if payloads else [None]
-            finished_at = event.event_time.ToDatetime(tzinfo=timezone.UTC)
+            finished_at = event.event_time.ToDatetime(tzinfo=UTC)
         elif event.event_type in (
             EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
             EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
         ):
-            attributes = (
+            ended = (
                 event.activity_task_failed_event_attributes
                 if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED
                 else event.activity_task_timed_out_event_attributes
             )
-            errors.append(
-                _task_error(await converter.decode_failure(attributes.failure))
-            )
-            finished_at = event.event_time.ToDatetime(tzinfo=timezone.UTC)
+            errors.append(_task_error(await converter.decode_failure(ended.failure)))
+            finished_at = event.event_time.ToDatetime(tzinfo=UTC)
     if input is None:
         raise TaskResultDoesNotExist(f"{result_id} has no task input")
 
@@ -462,7 +462,7 @@ async def read_task_result(client: Client, *, result_id: str) -> TaskResult:
             attempts = pending.attempt if running else pending.attempt - 1
             worker = pending.last_worker_identity
             if pending.HasField("last_started_time"):
-                started_at = pending.last_started_time.ToDatetime(tzinfo=timezone.UTC)
+                started_at = pending.last_started_time.ToDatetime(tzinfo=UTC)
             if pending.HasField("last_failure"):
                 errors.append(
                     _task_error(await converter.decode_failure(pending.last_failure))
@@ -475,7 +475,7 @@ async def read_task_result(client: Client, *, result_id: str) -> TaskResult:
     start, execution = description.start_time, description.execution_time
     if start and execution and execution - start > timedelta(seconds=1):
         run_after = execution
-    result = TaskResult(
+    result: TaskResult = TaskResult(
         task=_task_of(input, run_after),
         id=result_id,
         status=status,
@@ -541,9 +541,9 @@ def run_task_activity(input: TaskWorkflowInput) -> Any:
             non_retryable=True,
         ) from None
     now = timezone.now()
-    result = TaskResult(
+    result: TaskResult = TaskResult(
         task=task,
-        id=info.workflow_id,
+        id=info.workflow_id or info.activity_id,
         status=TaskResultStatus.RUNNING,
         enqueued_at=(
             datetime.fromisoformat(input.enqueued_at) if input.enqueued_at else None
@@ -683,4 +683,4 @@ async def start_enqueued_tasks_activity(input: StartEnqueuedTasksInput) -> dict:
         after = rows[-1].pk
 
 
-TASK_ACTIVITIES = [run_task_activity, start_enqueued_tasks_activity]
+TASK_ACTIVITIES: list[Callable] = [run_task_activity, start_enqueued_tasks_activity]

@@ -195,7 +195,7 @@ class DevServer:
 
     def start(self, timeout: float = 30) -> None:
         command = [
-            installed_binary("temporal"),
+            installed_binary("temporal") or "temporal",  # not found: says so
             "server",
             "start-dev",
             "--headless",

@@ -149,7 +149,7 @@ def configure_tracing(service_name: str):
 
     # Resource.create() reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
     resource = Resource.create()
-    if resource.attributes[SERVICE_NAME].startswith("unknown_service"):
+    if str(resource.attributes.get(SERVICE_NAME)).startswith("unknown_service"):
         default = Resource({SERVICE_NAME: service_name})
         resource = resource.merge(default)
     provider = TracerProvider(resource=resource)  # OTEL_TRACES_SAMPLER

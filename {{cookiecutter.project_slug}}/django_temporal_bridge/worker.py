@@ -169,9 +169,11 @@ class WorkerRunner:
     def on_signal(self, sig: signal.Signals) -> None:
         if self._shutdown is None and self._worker is None:
             logger.info("%s received while connecting: stopping", sig.name)
+            # Set in _run before its first await, so before any handler runs.
+            assert self._connecting is not None
             self._connecting.cancel()
             self._shutdown = self._connecting
-        elif self._shutdown is None:
+        elif self._shutdown is None and self._worker is not None:
             logger.info(
                 "%s received: finishing in-flight activities (up to %s); "
                 "send it again to stop at once",

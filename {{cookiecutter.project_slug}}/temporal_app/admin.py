@@ -120,7 +120,7 @@ class WorkflowUserAdmin(UserAdmin):
         description="Start onboarding for the selected users", permissions=["change"]
     )
     def start_onboarding(self, request, queryset):
-        outcomes = Counter()
+        outcomes: Counter[str] = Counter()
         for user in queryset.exclude(email=""):
             try:
                 outcomes[str(start_onboarding(user).outcome)] += 1

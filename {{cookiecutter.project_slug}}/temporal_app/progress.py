@@ -88,5 +88,5 @@ def onboarding_progress(user_id: int) -> OnboardingProgress:
     sent = EmailDelivery.objects.filter(
         idempotency_key__startswith=f"{workflow_id}/", sent_at__isnull=False
     ).order_by("sent_at")
-    emails = [SentEmail(email.subject, email.sent_at) for email in sent]
+    emails = [SentEmail(e.subject, e.sent_at) for e in sent if e.sent_at]
     return OnboardingProgress(workflow_id, state, step, emails)

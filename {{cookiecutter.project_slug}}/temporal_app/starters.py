@@ -37,7 +37,9 @@ MAX_BATCH_IDS = 50_000
 class OnboardingUser(Protocol):
     pk: int
     email: str
-    mail_name: str
+
+    @property
+    def mail_name(self) -> str: ...
 
 
 class BatchTooLargeError(ValueError):

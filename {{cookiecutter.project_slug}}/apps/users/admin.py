@@ -11,7 +11,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "email", "is_staff", "onboarded_at"]
     readonly_fields = ["onboarded_at", "last_processed_at"]
     fieldsets = [
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         ("Workflows", {"fields": ["onboarded_at", "last_processed_at"]}),
     ]
 {%- endif %}

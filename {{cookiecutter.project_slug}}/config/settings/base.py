@@ -1,6 +1,7 @@
 """Settings shared by every environment, from the environment (see .env.example)."""
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.utils.csp import CSP
@@ -111,8 +112,7 @@ ACCOUNT_EMAIL_VERIFICATION = env(
 )
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = {{ ("[" ~ cookiecutter.project_name ~ "] ")|quoted }}
-# allauth's rate limits (login failures, sign-ups, resets) are on by default and
-# count in the cache: one the processes share in production (production.py).
+# allauth's rate limits count in the cache (production's is shared: a table).
 CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="locmemcache://")}
 
 # Middleware, templates and static files
@@ -243,7 +243,7 @@ SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="")
 
 # Logging
 # ------------------------------------------------------------------------------
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

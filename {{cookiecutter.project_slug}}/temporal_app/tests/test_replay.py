@@ -8,7 +8,9 @@ After an intended, compatible change, record the histories again with
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio import activity, workflow
@@ -95,7 +97,7 @@ async def cancel_follow_up(client: Client, workflow_id: str) -> None:
 
 
 # name: (workflow, input, something to do while it runs)
-RECORDINGS = {
+RECORDINGS: dict[str, tuple[Any, object, Any]] = {
     "user_onboarding": (
         UserOnboardingWorkflow.run,
         OnboardingWorkflowInput(user_id=1, email="ada@example.com", name="Ada"),
@@ -160,7 +162,7 @@ async def test_history_replays_on_current_code(name, request, time_skipping_env)
 async def record(client: Client, name: str, path: Path) -> None:
     run, input, during = RECORDINGS[name]
     task_queue = f"record-{name}"
-    activities = [
+    activities: list[Callable] = [
         fake_process_user,
         fake_send_email,
         fake_process_chunk,

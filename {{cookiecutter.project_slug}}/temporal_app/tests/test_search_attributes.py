@@ -12,6 +12,7 @@ from asgiref.sync import sync_to_async as sync
 from django.conf import settings
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.client import WorkflowExecution
 from temporalio.testing import WorkflowEnvironment
 
 from django_temporal_bridge.client import shared_client
@@ -54,7 +55,7 @@ async def test_a_users_workflows_are_found_by_user_id(temporal, user):
     start = await sync(start_onboarding)(user)
     handle = temporal.get_workflow_handle(start.workflow_id)
 
-    found = []
+    found: list[str] = []
     async with asyncio.timeout(10):  # the list is eventually consistent
         while not found:
             found = [
@@ -84,7 +85,7 @@ async def test_continue_as_new_keeps_the_batch_id(
     async with create_worker(temporal, task_queue=task_queue):
         await temporal.get_workflow_handle(start.workflow_id).result()
 
-    runs = []
+    runs: list[WorkflowExecution] = []
     async with asyncio.timeout(10):  # the list is eventually consistent
         while len(runs) < 3:
             query = f"BatchId = '{input.batch_id}'"

@@ -106,8 +106,8 @@ async def test_onboarding_starts_when_a_signup_confirms_its_address_and_the_page
         with pytest.raises(RPCError):  # nothing mails an unconfirmed address
             await handle.describe()
         [confirmation] = mailoutbox
-        confirm_url = re.search(r"/accounts/confirm-email/\S+/", confirmation.body)
-        response = await sync(client.post)(confirm_url[0])
+        [confirm_url] = re.findall(r"/accounts/confirm-email/\S+/", confirmation.body)
+        response = await sync(client.post)(confirm_url)
         assert response.url == "/onboarding/"
 
         waiting = await progress_when(

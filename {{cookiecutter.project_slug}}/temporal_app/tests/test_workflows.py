@@ -4,6 +4,7 @@ database, or with activities replaced by fakes of the same name."""
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -13,9 +14,7 @@ from temporalio.client import (
     WorkflowFailureError,
     WorkflowHandle,
 )
-from temporalio.exceptions import (
-    ApplicationError,
-)
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from django_temporal_bridge.worker import create_worker
 from temporal_app.activities import (
@@ -97,7 +96,7 @@ async def test_onboarding_status_query_shows_the_durable_wait(
 
 async def test_onboarding_with_fake_activities(time_skipping_env, task_queue):
     """Fakes registered under the real names: the workflow alone is tested."""
-    calls = []
+    calls: list[tuple[str, int | str, str]] = []
 
     @activity.defn(name="process_user_activity")
     async def fake_process_user(payload: UserProcessingPayload) -> dict:
@@ -143,7 +142,9 @@ async def test_onboarding_fails_at_once_for_a_missing_user(
                 task_queue=task_queue,
             )
 
-    cause = raised.value.cause.cause
+    activity_error = raised.value.cause
+    assert isinstance(activity_error, ActivityError)
+    cause = activity_error.cause
     assert isinstance(cause, ApplicationError)
     assert cause.type == "UserNotFound"
     assert mail.outbox == []
@@ -171,11 +172,11 @@ def users(django_user_model):
     )
 
 
-def batch_input(**fields) -> BatchProcessingWorkflowInput:
-    return BatchProcessingWorkflowInput(
-        **{"batch_id": "nightly", "chunk_size": 100, "max_concurrent_chunks": 3}
-        | fields
+def batch_input(**fields: Any) -> BatchProcessingWorkflowInput:
+    defaults = dict[str, Any](
+        batch_id="nightly", chunk_size=100, max_concurrent_chunks=3
     )
+    return BatchProcessingWorkflowInput(**(defaults | fields))
 
 
 @pytest.mark.parametrize(
@@ -248,7 +249,8 @@ async def test_a_selection_goes_in_ranges_of_ids_that_no_id_list_follows(
     @activity.defn(name="plan_user_ranges_activity")
     async def plan_ranges(payload: UserRangesPayload) -> list[dict]:
         plans.append(payload)
-        bounds, after_id = [], payload.after_id
+        bounds: list[dict] = []
+        after_id = payload.after_id
         while len(bounds) < payload.count and after_id < total:
             last_id = min(after_id + payload.size, total)
             bounds.append(
