@@ -17,7 +17,7 @@ OUTPUT ?= baked
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install bake test lint docs screenshots bench compose-smoke
+.PHONY: help install bake test lint lock docs screenshots bench compose-smoke
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ bake: install ## Generate a project into ./baked (asks the questions)
 
 test: install ## Run the full test suite (bakes, lints and runs every generated suite)
 	$(BIN)/pytest -n auto
+
+lock: install ## Lock the generated projects' dependencies again (their uv.lock template; network)
+	$(BIN)/python -m scripts.lock
 
 docs: install ## Build the docs site into docs/_build/html (warnings are errors)
 	@command -v dot >/dev/null || { echo "error: Graphviz's dot not found (the diagrams need it): apt-get install graphviz" >&2; exit 1; }

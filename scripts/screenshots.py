@@ -238,7 +238,9 @@ class DevStack:
         """The link in the newest such email (there must be one)."""
         bodies = self.emails_to(address, subject)
         if not bodies:
-            raise SmokeTestError(f"no {subject!r} email to {address} in {self.email_dir}")
+            raise SmokeTestError(
+                f"no {subject!r} email to {address} in {self.email_dir}"
+            )
         return re.search(rf"{re.escape(self.web_url)}/\S+", bodies[-1])[0]
 
     def down(self) -> None:

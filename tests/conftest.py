@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -91,12 +90,15 @@ def with_upstream_tests(project: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def project_requirements(project: Path) -> list[str]:
-    """Runtime and dev requirements of a generated project."""
-    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
-    return sorted(
-        pyproject["project"]["dependencies"] + pyproject["dependency-groups"]["dev"]
-    )
+def locked_requirements(project: Path) -> list[str]:
+    """Every package a generated project's uv.lock pins (runtime and dev), as
+    requirements: what `make install` installs, offline."""
+    exported = subprocess.run(
+        [uv.find_uv_bin(), "export", "--frozen", "--all-groups", "--no-emit-project",
+         "--no-hashes", "--no-header", "--no-annotate"],
+        cwd=project, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return [line for line in exported.splitlines() if line.strip()]
 
 
 @contextlib.contextmanager
@@ -111,38 +113,64 @@ def file_lock(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-@pytest.fixture(scope="session")
-def generated_venv(bake) -> Path:
-    """A virtualenv with every generated project's dependencies, built once
-    per set of requirements and reused by later runs."""
-    if sys.version_info < (3, 12):  # noqa: UP036 (clear message for older Pythons)
-        pytest.fail("Generated projects need Python >= 3.12; run the suite with it")
-    requirements = project_requirements(bake(ALL_PACKAGES_ANSWERS))
-    key = hashlib.sha256("\n".join([sys.version, *requirements]).encode()).hexdigest()
+def locked_venv(project: Path, python: str) -> Path:
+    """A virtualenv of `python` with what `project`'s uv.lock pins, built once
+    per lock and Python and reused by later runs."""
+    requirements = locked_requirements(project)
+    version = subprocess.run(
+        [python, "-c", "import sys; print(sys.version)"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    key = hashlib.sha256("\n".join([version, *requirements]).encode()).hexdigest()
     venv = CACHE_DIR / f"venv-{key[:16]}"
     with file_lock(CACHE_DIR / f"venv-{key[:16]}.lock"):
         if not (venv / "ready").exists():
             shutil.rmtree(venv, ignore_errors=True)
             uv_bin = uv.find_uv_bin()
             subprocess.run(
-                [uv_bin, "venv", "--quiet", "--python", sys.executable, venv],
-                check=True,
+                [uv_bin, "venv", "--quiet", "--python", python, venv], check=True
             )
-            python = venv / "bin" / "python"
             subprocess.run(
-                [
-                    uv_bin,
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--python",
-                    python,
-                    *requirements,
-                ],
+                [uv_bin, "pip", "install", "--quiet", "--python", venv / "bin" / "python",
+                 "--no-deps", *requirements],  # the lock lists them all
                 check=True,
-            )
+            )  # fmt: skip
             (venv / "ready").touch()
     return venv
+
+
+@pytest.fixture(scope="session")
+def generated_venv(bake) -> Path:
+    """Every generated project's dependencies, as uv.lock pins them (the bake
+    with every optional package: each combination's lock is a part of its
+    lock), on the Python that runs this suite."""
+    if sys.version_info < (3, 12):  # noqa: UP036 (clear message for older Pythons)
+        pytest.fail("Generated projects need Python >= 3.12; run the suite with it")
+    return locked_venv(bake(ALL_PACKAGES_ANSWERS), sys.executable)
+
+
+def python_3_12() -> str | None:
+    """A Python 3.12 of this machine: on PATH, or one that pyenv installed."""
+    candidates = [shutil.which("python3.12")]
+    candidates += sorted(
+        map(str, Path.home().glob(".pyenv/versions/3.12*/bin/python3.12")), reverse=True
+    )
+    for python in filter(None, candidates):
+        found = subprocess.run([python, "--version"], capture_output=True, text=True)
+        if found.returncode == 0 and found.stdout.startswith("Python 3.12"):
+            return python
+    return None
+
+
+@pytest.fixture(scope="session")
+def generated_venv_3_12(bake) -> Path:
+    """The same for python_version=3.12 bakes, on Python 3.12 (their lock)."""
+    python = python_3_12()
+    if python is None:
+        if os.environ.get("CI"):
+            pytest.fail("Python 3.12 not found (on PATH or under pyenv)")
+        pytest.skip("Python 3.12 not found (on PATH or under pyenv)")
+    return locked_venv(bake({**ALL_PACKAGES_ANSWERS, "python_version": "3.12"}), python)
 
 
 def postgres_bindir() -> Path | None:
@@ -254,7 +282,12 @@ def docker_engine():
     with file_lock(CACHE_DIR / "docker-engine.lock"):
         try:
             if engine.start():
-                ENGINE_STARTED_BY_TESTS.touch()
+                # The run's own process: a second run at the same time (of a
+                # few tests, say) must not stop this run's engine.
+                controller = (
+                    os.getppid() if "PYTEST_XDIST_WORKER" in os.environ else os.getpid()
+                )
+                ENGINE_STARTED_BY_TESTS.write_text(str(controller))
         except engine.EngineError as error:
             if os.environ.get("CI"):
                 pytest.fail(str(error))
@@ -263,6 +296,8 @@ def docker_engine():
 
 def pytest_sessionfinish(session):
     # Once, in the process that ran or distributed the tests (not per worker).
-    if not hasattr(session.config, "workerinput") and ENGINE_STARTED_BY_TESTS.exists():
+    if hasattr(session.config, "workerinput") or not ENGINE_STARTED_BY_TESTS.exists():
+        return
+    if ENGINE_STARTED_BY_TESTS.read_text() == str(os.getpid()):
         engine.stop()
         ENGINE_STARTED_BY_TESTS.unlink()

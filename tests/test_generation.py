@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import uv
 import yaml
 from conftest import (
     BAKED_FILES,
@@ -166,6 +167,7 @@ def expected_option_files(answers: dict) -> dict[str, bool]:
         "docker/temporal/setup-postgres.sh": docker
         and answers["temporal_server"] == "postgresql",
         ".github/workflows/ci.yml": answers["ci"] == "github",
+        ".github/dependabot.yml": answers["ci"] == "github",
         ".pre-commit-config.yaml": answers["use_pre_commit"],
         "config/sentry.py": answers["use_sentry"],
         "temporal_app/tests/test_sentry.py": answers["use_sentry"],
@@ -260,6 +262,42 @@ def test_ruff(project, command):
         text=True,
     )
     assert result.returncode == 0, output(result)
+
+
+def test_the_lock_matches_pyproject_toml(project):
+    """uv.lock pins what pyproject.toml asks for, as uv itself sees it (offline:
+    the lock is rendered, never resolved, at bake time)."""
+    result = subprocess.run(
+        [uv.find_uv_bin(), "lock", "--check", "--offline", "--python", sys.executable],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+    )
+    assert result.returncode == 0, output(result)
+
+
+def test_the_agents_guide_names_what_exists(project):
+    """AGENTS.md's commands, fixtures and paths are the project's own."""
+    guide = (project / "AGENTS.md").read_text()
+    quoted = re.findall(r"`([^`]+)`", guide)
+    makefile = (project / "Makefile").read_text()
+    for target in re.findall(r"\bmake (\w+)", " ".join(quoted)):
+        assert re.search(rf"^{target}:", makefile, re.M), f"make {target}"
+    for command in re.findall(r"manage\.py (\w+)", " ".join(quoted)):
+        ours = list(project.glob(f"*/management/commands/{command}.py"))
+        assert ours or command in {"check", "makemigrations", "migrate"}, command
+    fixtures = (project / "django_temporal_bridge" / "fixtures.py").read_text()
+    for name in re.findall(r"fixture\s+`(\w+)`", guide):
+        assert re.search(rf"def {name}\(", fixtures), f"fixture {name}"
+    paths = [q for q in quoted if re.fullmatch(r"[\w./-]+", q) and "/" in q]
+    paths += [
+        q for q in quoted if re.fullmatch(r"[\w.-]+\.(md|py|toml|lock|example)", q)
+    ]
+    assert paths
+    for path in paths:
+        found = (project / path).exists() or list(project.glob(f"*/{path}"))
+        assert found, path
 
 
 def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess:
@@ -371,13 +409,34 @@ def test_health_checks_ask_over_ipv4_tcp(project, answers):
             assert "pg_isready -h 127.0.0.1" in command, command
 
 
-def test_ci_workflow_validates(project, answers):
+@pytest.mark.parametrize(
+    ("schema", "path"),
+    [
+        ("vendor.github-workflows", ".github/workflows/ci.yml"),
+        ("vendor.dependabot", ".github/dependabot.yml"),
+    ],
+    ids=["workflow", "dependabot"],
+)
+def test_github_files_validate(project, answers, schema, path):
     if answers["ci"] != "github":
         pytest.skip("no CI workflow")
-    result = check_jsonschema(
-        "vendor.github-workflows", project / ".github/workflows/ci.yml"
-    )
+    result = check_jsonschema(schema, project / path)
     assert result.returncode == 0, output(result)
+
+
+def test_dependabot_updates_each_ecosystem_the_project_has(project, answers):
+    """One weekly group per ecosystem: what the project holds, no more."""
+    if answers["ci"] != "github":
+        pytest.skip("no CI workflow")
+    config = yaml.safe_load((project / ".github/dependabot.yml").read_text())
+    ecosystems = {update["package-ecosystem"] for update in config["updates"]}
+    expected = {"uv", "github-actions"}
+    expected |= {"docker", "docker-compose"} if answers["use_docker"] else set()
+    expected |= {"pre-commit"} if answers["use_pre_commit"] else set()
+    assert ecosystems == expected
+    for update in config["updates"]:
+        assert update["schedule"]["interval"] == "weekly"
+        assert [group["patterns"] for group in update["groups"].values()] == [["*"]]
 
 
 def test_ci_workflow_passes_zizmor_and_keeps_secrets_from_pull_requests(
@@ -416,7 +475,7 @@ def test_ci_workflow_passes_zizmor_and_keeps_secrets_from_pull_requests(
 # checks run for the first of them in SUPPORTED_COMBINATIONS only.
 NOT_READ = {
     ".env", ".dockerignore", ".gitignore", ".pre-commit-config.yaml",
-    "compose.yaml", "Dockerfile", "Makefile", "Procfile.dev",
+    "compose.yaml", "Dockerfile", "Makefile", "Procfile.dev", "uv.lock",
 }  # fmt: skip
 NOT_READ_DIRS = {".github", "docker", "deploy"}
 
@@ -454,6 +513,36 @@ def skip_if_same_code_ran(answers, bake, *, with_settings_defaults: bool) -> Non
             == digest
         ):
             pytest.skip(f"same code as {_fixture_id(earlier)}, where it runs")
+
+
+def typed_code_digest(project: Path) -> str:
+    """What mypy reads: the Python files and pyproject.toml's mypy settings."""
+    digest = hashlib.sha256()
+    for path in BAKED_FILES[project]:
+        if path.suffix == ".py":
+            digest.update(f"{path.relative_to(project)}\0".encode() + path.read_bytes())
+    tool = tomllib.loads((project / "pyproject.toml").read_text())["tool"]
+    digest.update(json.dumps([tool["mypy"], tool["django-stubs"]]).encode())
+    return digest.hexdigest()
+
+
+def test_types_check(project, answers, bake, generated_venv, worker_id):
+    """mypy with django-stubs, as `make typecheck` runs it, finds no error:
+    once per distinct code. Bakes with the same modules share a cache (most
+    of it Django's and temporalio's); mypy rechecks the files that differ."""
+    digest = typed_code_digest(project)
+    for earlier in SUPPORTED_COMBINATIONS[
+        : SUPPORTED_COMBINATIONS.index(answers["_given"])
+    ]:
+        if typed_code_digest(bake(earlier)) == digest:
+            pytest.skip(f"same code as {_fixture_id(earlier)}, where it runs")
+    modules = [
+        p.relative_to(project) for p in BAKED_FILES[project] if p.suffix == ".py"
+    ]
+    layout = hashlib.sha256(str(sorted(modules)).encode()).hexdigest()[:12]
+    cache = CACHE_DIR / "mypy" / f"{worker_id}-{layout}"
+    result = run_in(project, generated_venv, "mypy", f"--cache-dir={cache}", ".")
+    assert result.returncode == 0, output(result)
 
 
 # Several manage.py command lines in one process, one after another, as each
@@ -520,15 +609,21 @@ FULL_SUITE_COMBINATIONS = [{}, {"database": "postgresql"}]
 
 
 def test_generated_test_suite_passes(
-    project, answers, generated_venv, database_env, bake, tmp_path
+    project, answers, generated_venv, database_env, bake, tmp_path, request
 ):
     if answers["use_sentry"] and answers["example_workflows"]:
         pytest.skip("its suite is the default one's plus test_sentry.py, which runs "
                     "in test_a_sentry_bake_reports_errors_and_refuses_a_bad_dsn")  # fmt: skip
+    selection = ["-m", "not integration"]
+    if answers["python_version"] == "3.12":
+        # Its own lock, on its own Python: the same code runs elsewhere on 3.13.
+        generated_venv = request.getfixturevalue("generated_venv_3_12")
+        result = run_pytest_in(project, generated_venv, *selection, **database_env)
+        assert result.returncode == 0, output(result)
+        return
     skip_if_same_code_ran(answers, bake, with_settings_defaults=False)
     if answers["_given"] == RENAMED:
         pytest.skip("its suite runs with nasty answers (test_hostile_answers.py)")
-    selection = ["-m", "not integration"]
     if answers["_given"] in FULL_SUITE_COMBINATIONS:
         # The package's tests (package/tests) and the example's failure drills
         # (example/tests) run with the full suites, once per database, in a
@@ -569,10 +664,34 @@ def test_a_sentry_bake_reports_errors_and_refuses_a_bad_dsn(bake, generated_venv
     assert "SENTRY_DSN is not a valid Sentry DSN" in bad.stderr, output(bad)
 
 
-def test_pre_commit_passes_on_a_fresh_bake(bake, tmp_path):
-    """The hooks install from PyPI (no git clones) and find nothing to fix."""
+def test_make_test_ends_with_the_coverage_of_the_owners_code(
+    bake, generated_venv, tmp_path
+):
+    """`make test` runs pytest under coverage.py and prints its table (here
+    a few tests, in the shared virtualenv: -o keeps make from installing)."""
     project = tmp_path / "project"
     shutil.copytree(bake({}), project)
+    (project / ".venv").symlink_to(generated_venv)
+    result = subprocess.run(
+        ["make", "-o", ".venv/.installed", "test"],
+        cwd=project,
+        env={**os.environ, "PYTEST_ADDOPTS": "-p no:cacheprovider -k test_services"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, output(result)
+    [total] = re.findall(r"^TOTAL\s.*\d+%$", result.stdout, re.M)
+    assert "apps/users/services.py" in result.stdout or total.endswith("100%")
+    assert "django_temporal_bridge" not in result.stdout.split("Name")[-1]
+
+
+def test_pre_commit_passes_on_a_fresh_bake(bake, generated_venv, tmp_path):
+    """The hooks install from PyPI (no git clones) or run from .venv (the
+    locked ruff), and find nothing to fix."""
+    project = tmp_path / "project"
+    shutil.copytree(bake({}), project)
+    (project / ".venv").symlink_to(generated_venv)
     subprocess.run(["git", "init", "--quiet"], cwd=project, check=True)
     subprocess.run(["git", "add", "--all"], cwd=project, check=True)
     result = subprocess.run(

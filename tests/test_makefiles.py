@@ -95,8 +95,9 @@ def test_none_found_is_a_clear_error(makefile, machine):
     env = {key: value for key, value in machine.items() if key != "tmp"}
     project = machine["tmp"] / "project"
     project.mkdir()
-    for name in ("Makefile", "pyproject.toml"):
-        shutil.copy(makefile.parent / name, project)
+    for name in ("Makefile", "pyproject.toml", "uv.lock"):
+        if (makefile.parent / name).exists():  # the template has no lock
+            shutil.copy(makefile.parent / name, project)
 
     result = subprocess.run(["make", "install"], cwd=project, env=env,
                             capture_output=True, text=True, timeout=60)  # fmt: skip

@@ -210,10 +210,14 @@ def readable_base64(token: str) -> bool:
     return False
 
 
+# What a lock file holds in the open: packages' digests and download URLs.
+PUBLIC_DIGESTS = re.compile(r"sha256:[0-9a-f]{64}|https://files\.pythonhosted\.org/\S+")
+
+
 def high_entropy_strings(text: str) -> list[str]:
     return [
         token
-        for token in TOKEN.findall(text)
+        for token in TOKEN.findall(PUBLIC_DIGESTS.sub("", text))
         if entropy(token) > 4.0
         and re.search(r"\d", token)
         and re.search(r"[a-z]", token)
