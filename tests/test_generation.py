@@ -21,6 +21,7 @@ from conftest import (
     CACHE_DIR,
     PACKAGE_TESTS_IN_PROJECT,
     TEMPLATE_DIR,
+    file_lock,
     output,
     postgres_bindir,
     run_in,
@@ -526,22 +527,32 @@ def typed_code_digest(project: Path) -> str:
     return digest.hexdigest()
 
 
-def test_types_check(project, answers, bake, generated_venv, worker_id):
+def mypy_cache(project: Path) -> Path:
+    """The mypy cache of the bakes with the same modules as `project`."""
+    modules = [
+        p.relative_to(project) for p in BAKED_FILES[project] if p.suffix == ".py"
+    ]
+    return (
+        CACHE_DIR
+        / "mypy"
+        / hashlib.sha256(str(sorted(modules)).encode()).hexdigest()[:12]
+    )
+
+
+def test_types_check(project, answers, bake, generated_venv):
     """mypy with django-stubs, as `make typecheck` runs it, finds no error:
     once per distinct code. Bakes with the same modules share a cache (most
-    of it Django's and temporalio's); mypy rechecks the files that differ."""
+    of it Django's and temporalio's), one run at a time; mypy rechecks the
+    files that differ."""
     digest = typed_code_digest(project)
     for earlier in SUPPORTED_COMBINATIONS[
         : SUPPORTED_COMBINATIONS.index(answers["_given"])
     ]:
         if typed_code_digest(bake(earlier)) == digest:
             pytest.skip(f"same code as {_fixture_id(earlier)}, where it runs")
-    modules = [
-        p.relative_to(project) for p in BAKED_FILES[project] if p.suffix == ".py"
-    ]
-    layout = hashlib.sha256(str(sorted(modules)).encode()).hexdigest()[:12]
-    cache = CACHE_DIR / "mypy" / f"{worker_id}-{layout}"
-    result = run_in(project, generated_venv, "mypy", f"--cache-dir={cache}", ".")
+    cache = mypy_cache(project)
+    with file_lock(cache.with_suffix(".lock")):
+        result = run_in(project, generated_venv, "mypy", f"--cache-dir={cache}", ".")
     assert result.returncode == 0, output(result)
 
 
@@ -694,11 +705,17 @@ def test_pre_commit_passes_on_a_fresh_bake(bake, generated_venv, tmp_path):
     (project / ".venv").symlink_to(generated_venv)
     subprocess.run(["git", "init", "--quiet"], cwd=project, check=True)
     subprocess.run(["git", "add", "--all"], cwd=project, check=True)
-    result = subprocess.run(
-        [Path(sys.executable).parent / "pre-commit", "run", "--all-files"],
-        cwd=project,
-        env={**os.environ, "PRE_COMMIT_HOME": str(CACHE_DIR / "pre-commit")},
-        capture_output=True,
-        text=True,
-    )
+    cache = mypy_cache(bake({}))  # the bake's, which test_types_check fills
+    with file_lock(cache.with_suffix(".lock")):
+        result = subprocess.run(
+            [Path(sys.executable).parent / "pre-commit", "run", "--all-files"],
+            cwd=project,
+            env={
+                **os.environ,
+                "PRE_COMMIT_HOME": str(CACHE_DIR / "pre-commit"),
+                "MYPY_CACHE_DIR": str(cache),
+            },
+            capture_output=True,
+            text=True,
+        )
     assert result.returncode == 0, output(result)
