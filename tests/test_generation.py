@@ -3,6 +3,7 @@ renders completely, parses, lints, validates, passes Django's checks, holds
 the files of the chosen options and no others, and its own test suite passes
 (against PostgreSQL where chosen)."""
 
+import ast
 import hashlib
 import json
 import os
@@ -22,6 +23,7 @@ from conftest import (
     PACKAGE_TESTS_IN_PROJECT,
     TEMPLATE_DIR,
     file_lock,
+    locked_requirements,
     output,
     postgres_bindir,
     run_in,
@@ -528,15 +530,12 @@ def typed_code_digest(project: Path) -> str:
 
 
 def mypy_cache(project: Path) -> Path:
-    """The mypy cache of the bakes with the same modules as `project`."""
+    """The mypy cache of the bakes with `project`'s modules."""
     modules = [
         p.relative_to(project) for p in BAKED_FILES[project] if p.suffix == ".py"
     ]
-    return (
-        CACHE_DIR
-        / "mypy"
-        / hashlib.sha256(str(sorted(modules)).encode()).hexdigest()[:12]
-    )
+    layout = hashlib.sha256(str(sorted(modules)).encode()).hexdigest()[:12]
+    return CACHE_DIR / "mypy" / layout
 
 
 def test_types_check(project, answers, bake, generated_venv):
@@ -554,6 +553,59 @@ def test_types_check(project, answers, bake, generated_venv):
     with file_lock(cache.with_suffix(".lock")):
         result = run_in(project, generated_venv, "mypy", f"--cache-dir={cache}", ".")
     assert result.returncode == 0, output(result)
+
+
+@pytest.fixture(scope="session")
+def distributions_of_modules(generated_venv) -> dict[str, list[str]]:
+    """Top-level module -> the distributions that provide it (the shared venv's)."""
+    script = "import importlib.metadata as m, json; print(json.dumps(m.packages_distributions()))"
+    found = run_in(TEMPLATE_DIR, generated_venv, "python", "-c", script)
+    return json.loads(found.stdout)
+
+
+def test_the_code_imports_only_what_its_own_lock_installs(
+    project, distributions_of_modules
+):
+    """The shared virtualenv holds every combination's packages, so its suites
+    and mypy would not notice code importing a package that this combination
+    does not install: only those the lock pins, or that mypy's settings
+    declare optional (imported only where they are installed)."""
+    locked = {
+        re.split(r"[=;\s]", line)[0].lower() for line in locked_requirements(project)
+    }
+    overrides = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["mypy"]
+    optional = {
+        module.removesuffix(".*").split(".")[0]
+        for override in overrides["overrides"]
+        for module in override["module"]
+        if override.get("ignore_missing_imports")
+    }
+    local = {
+        path.relative_to(project).parts[0].removesuffix(".py")
+        for path in BAKED_FILES[project]
+    }
+    missing = set()
+    for path in BAKED_FILES[project]:
+        if path.suffix != ".py":
+            continue
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for root in {name.split(".")[0] for name in names}:
+                if root in sys.stdlib_module_names or root in local or root in optional:
+                    continue
+                dists = {
+                    d.lower().replace("_", "-")
+                    for d in distributions_of_modules.get(root, [])
+                }
+                if not dists & locked:
+                    missing.add(f"{path.relative_to(project)}: {root}")
+    assert sorted(missing) == []
 
 
 # Several manage.py command lines in one process, one after another, as each
@@ -699,13 +751,13 @@ def test_make_test_ends_with_the_coverage_of_the_owners_code(
 
 def test_pre_commit_passes_on_a_fresh_bake(bake, generated_venv, tmp_path):
     """The hooks install from PyPI (no git clones) or run from .venv (the
-    locked ruff), and find nothing to fix."""
+    locked ruff and mypy), and find nothing to fix."""
     project = tmp_path / "project"
     shutil.copytree(bake({}), project)
     (project / ".venv").symlink_to(generated_venv)
     subprocess.run(["git", "init", "--quiet"], cwd=project, check=True)
     subprocess.run(["git", "add", "--all"], cwd=project, check=True)
-    cache = mypy_cache(bake({}))  # the bake's, which test_types_check fills
+    cache = mypy_cache(bake({}))  # test_types_check[defaults] fills it
     with file_lock(cache.with_suffix(".lock")):
         result = subprocess.run(
             [Path(sys.executable).parent / "pre-commit", "run", "--all-files"],
