@@ -57,6 +57,24 @@ def test_production_refuses_to_start_without(project, generated_venv, variable, 
     assert f"Set the {variable} environment variable" in result.stderr, output(result)
 
 
+@pytest.mark.parametrize("settings", ["production", "local"])
+def test_a_misspelt_email_verification_is_refused_by_name(
+    project, generated_venv, settings
+):
+    environment = {
+        **PRODUCTION,
+        "DJANGO_SETTINGS_MODULE": f"config.settings.{settings}",
+        "DJANGO_ACCOUNT_EMAIL_VERIFICATION": "mandatroy",
+    }
+
+    result = run_django(project, generated_venv, environment, "manage.py", "check")
+
+    assert result.returncode != 0
+    assert "DJANGO_ACCOUNT_EMAIL_VERIFICATION: use mandatory" in result.stderr, output(
+        result
+    )
+
+
 SHOW_SETTINGS = """
 import json, django
 from django.conf import settings

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -107,9 +108,10 @@ ACCOUNT_USERNAME_VALIDATORS = "apps.users.models.SIGNUP_USERNAME_VALIDATORS"
 # One account per address, whatever its case (allauth's default, said aloud).
 ACCOUNT_UNIQUE_EMAIL = True
 # "mandatory": no login, and no email of ours, before the address is confirmed.
-ACCOUNT_EMAIL_VERIFICATION = env(
-    "DJANGO_ACCOUNT_EMAIL_VERIFICATION", default="mandatory"
-)
+ACCOUNT_EMAIL_VERIFICATION = env.str("DJANGO_ACCOUNT_EMAIL_VERIFICATION", "mandatory")
+if ACCOUNT_EMAIL_VERIFICATION not in {"mandatory", "optional", "none"}:
+    message = "DJANGO_ACCOUNT_EMAIL_VERIFICATION: use mandatory, optional or none"
+    raise ImproperlyConfigured(message)
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = {{ ("[" ~ cookiecutter.project_name ~ "] ")|quoted }}
 # allauth's rate limits count in the cache (production's is shared: a table).

@@ -13,9 +13,7 @@ ALLOWED_HOSTS = env.list(
 )
 
 # Sign up and log in before confirming the address (the link is in the console).
-ACCOUNT_EMAIL_VERIFICATION = env(
-    "DJANGO_ACCOUNT_EMAIL_VERIFICATION", default="optional"
-)
+ACCOUNT_EMAIL_VERIFICATION = env.str("DJANGO_ACCOUNT_EMAIL_VERIFICATION", "optional")
 
 # Emails go to the console unless DJANGO_EMAIL_BACKEND says otherwise.
 MAILERS = {
