@@ -96,7 +96,7 @@ def locked_requirements(project: Path) -> list[str]:
     exported = subprocess.run(
         [uv.find_uv_bin(), "export", "--frozen", "--all-groups", "--no-emit-project",
          "--no-hashes", "--no-header", "--no-annotate"],
-        cwd=project, capture_output=True, text=True, check=True,
+        cwd=project, capture_output=True, text=True, check=True, timeout=60,
     ).stdout  # fmt: skip
     return [line for line in exported.splitlines() if line.strip()]
 
@@ -119,7 +119,7 @@ def locked_venv(project: Path, python: str) -> Path:
     requirements = locked_requirements(project)
     version = subprocess.run(
         [python, "-c", "import sys; print(sys.version)"],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, timeout=60,
     ).stdout  # fmt: skip
     key = hashlib.sha256("\n".join([version, *requirements]).encode()).hexdigest()
     venv = CACHE_DIR / f"venv-{key[:16]}"
@@ -128,12 +128,14 @@ def locked_venv(project: Path, python: str) -> Path:
             shutil.rmtree(venv, ignore_errors=True)
             uv_bin = uv.find_uv_bin()
             subprocess.run(
-                [uv_bin, "venv", "--quiet", "--python", python, venv], check=True
+                [uv_bin, "venv", "--quiet", "--python", python, venv],
+                check=True,
+                timeout=120,
             )
             subprocess.run(
                 [uv_bin, "pip", "install", "--quiet", "--python", venv / "bin" / "python",
                  "--no-deps", *requirements],  # the lock lists them all
-                check=True,
+                check=True, timeout=900,  # downloads, on a cold machine
             )  # fmt: skip
             (venv / "ready").touch()
     return venv
@@ -156,7 +158,9 @@ def python_3_12() -> str | None:
         map(str, Path.home().glob(".pyenv/versions/3.12*/bin/python3.12")), reverse=True
     )
     for python in filter(None, candidates):
-        found = subprocess.run([python, "--version"], capture_output=True, text=True)
+        found = subprocess.run(
+            [python, "--version"], capture_output=True, text=True, timeout=30
+        )
         if found.returncode == 0 and found.stdout.startswith("Python 3.12"):
             return python
     return None

@@ -276,6 +276,7 @@ def test_the_lock_matches_pyproject_toml(project):
         capture_output=True,
         text=True,
         env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+        timeout=120,
     )
     assert result.returncode == 0, output(result)
 

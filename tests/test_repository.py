@@ -26,6 +26,7 @@ def test_the_repository_s_github_files_validate(schema, path):
         [BIN / "check-jsonschema", "--builtin-schema", schema, TEMPLATE_DIR / path],
         capture_output=True,
         text=True,
+        timeout=120,
     )
     assert result.returncode == 0, output(result)
 
@@ -33,7 +34,10 @@ def test_the_repository_s_github_files_validate(schema, path):
 def test_the_lock_bot_runs_make_lock_weekly_and_passes_zizmor():
     workflow = TEMPLATE_DIR / ".github/workflows/lock.yml"
     zizmor = subprocess.run(
-        [BIN / "zizmor", "--offline", workflow], capture_output=True, text=True
+        [BIN / "zizmor", "--offline", workflow],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     config = yaml.safe_load(workflow.read_text())
     steps = config["jobs"]["lock"]["steps"]
