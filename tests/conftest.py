@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import uv
+from check_jsonschema.cli.main_command import main as check_jsonschema_cli
+from click.testing import CliRunner
 from hypothesis import settings
 
 from scripts.compose_smoke import engine
@@ -239,6 +241,16 @@ def run_pytest_in(project: Path, venv: Path, *args: str, **env: str):
     return run_in(
         project, venv, "python", "-m", "pytest", "-p", "no:cacheprovider", *args, **env
     )
+
+
+def check_jsonschema(schema: str, path: Path) -> tuple[int, str]:
+    """check-jsonschema --builtin-schema `schema` `path`: its exit code and
+    output. Run in this process: the command takes a second to start, and
+    each combination's files are checked."""
+    result = CliRunner().invoke(
+        check_jsonschema_cli, ["--builtin-schema", schema, str(path)]
+    )
+    return result.exit_code, result.output
 
 
 def output(result: subprocess.CompletedProcess) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TEMPLATE_DIR, output
+from conftest import TEMPLATE_DIR, check_jsonschema, output
 
 BIN = Path(sys.executable).parent
 
@@ -22,13 +22,8 @@ BIN = Path(sys.executable).parent
     ids=["lock-workflow", "dependabot"],
 )
 def test_the_repository_s_github_files_validate(schema, path):
-    result = subprocess.run(
-        [BIN / "check-jsonschema", "--builtin-schema", schema, TEMPLATE_DIR / path],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, output(result)
+    exit_code, printed = check_jsonschema(schema, TEMPLATE_DIR / path)
+    assert exit_code == 0, printed
 
 
 def test_the_lock_bot_runs_make_lock_weekly_and_passes_zizmor():
