@@ -10,11 +10,12 @@ import pytest
 PACKAGE = "django_temporal_bridge"
 # (answers, limits): lines of non-test Python, of tests, of two READMEs.
 # Accounts on django-allauth (issue 22) added about 100 lines of settings,
-# rules and permissions, and their tests: the default bake's limits moved with
-# them, by that much and no more.
+# rules and permissions, and their tests, then 35 and 30 for their emails
+# while the mail server is down (apps/users/adapters.py): the default bake's
+# limits moved with them, by that much and no more.
 # fmt: off
 LIMITS = [
-    pytest.param({}, {"python": 2600, "tests": 1625, "README.md": 210, "temporal_app/README.md": 350}, id="with-examples"),
+    pytest.param({}, {"python": 2635, "tests": 1660, "README.md": 210, "temporal_app/README.md": 350}, id="with-examples"),
     pytest.param({"example_workflows": False}, {"python": 1000, "tests": 1500, "README.md": 200, "temporal_app/README.md": 350}, id="without-examples"),
 ]
 # fmt: on

@@ -102,6 +102,7 @@ LOGIN_REDIRECT_URL = "onboarding-status"
 LOGIN_REDIRECT_URL = "home"
 {%- endif %}
 LOGOUT_REDIRECT_URL = "home"
+ACCOUNT_ADAPTER = "apps.users.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_USERNAME_VALIDATORS = "apps.users.models.SIGNUP_USERNAME_VALIDATORS"

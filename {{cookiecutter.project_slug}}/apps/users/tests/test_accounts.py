@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from apps.users.apps import create_cache_tables
 from apps.users.models import User
+from django_temporal_bridge.testing import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -53,15 +54,16 @@ def confirmed_user(user):
     return user
 
 
+SIGNUP = {
+    "username": "grace",
+    "email": "grace@example.com",
+    "password1": PASSWORD,
+    "password2": PASSWORD,
+}
+
+
 def sign_up(client, **overrides):
-    data = {
-        "username": "grace",
-        "email": "grace@example.com",
-        "password1": PASSWORD,
-        "password2": PASSWORD,
-        **overrides,
-    }
-    return client.post(reverse("account_signup"), data)
+    return client.post(reverse("account_signup"), {**SIGNUP, **overrides})
 
 
 def log_in(client, login: str, password: str):
@@ -189,6 +191,36 @@ def test_a_password_reset_works_end_to_end_by_email(
     assert done.url == reverse("account_reset_password_from_key_done")
     logged_in = log_in(client, "ada", new_password)
     assert logged_in.url == reverse(settings.LOGIN_REDIRECT_URL)
+
+
+@pytest.mark.parametrize(
+    ("page", "data"),
+    [
+        ("account_signup", SIGNUP),
+        ("account_reset_password", {"email": "ada@example.com"}),
+    ],
+    ids=["signup", "password-reset"],
+)
+def test_with_the_mail_server_down_nothing_is_kept_until_it_is_back(
+    client, confirmed_user, outbox, settings, page, data
+):
+    working = settings.MAILERS
+    settings.MAILERS = {  # Django's SMTP backend; nothing listens on the port
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 5},
+        }
+    }
+    users = list(User.objects.values_list("username", flat=True))
+
+    refused = client.post(reverse(page), data)
+
+    assert (refused.status_code, refused["Retry-After"]) == (503, "300")
+    assert "try again in a few minutes" in refused.content.decode()
+    assert list(User.objects.values_list("username", flat=True)) == users
+    settings.MAILERS = working  # the mail server is back: the same post works
+    assert client.post(reverse(page), data).status_code == 302
+    assert links_mailed_to(outbox, data["email"])
 
 
 @pytest.mark.parametrize(
