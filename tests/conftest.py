@@ -168,17 +168,6 @@ def python_3_12() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def generated_venv_3_12(bake) -> Path:
-    """The same for python_version=3.12 bakes, on Python 3.12 (their lock)."""
-    python = python_3_12()
-    if python is None:
-        if os.environ.get("CI"):
-            pytest.fail("Python 3.12 not found (on PATH or under pyenv)")
-        pytest.skip("Python 3.12 not found (on PATH or under pyenv)")
-    return locked_venv(bake({**ALL_PACKAGES_ANSWERS, "python_version": "3.12"}), python)
-
-
 def postgres_bindir() -> Path | None:
     """Where the machine's PostgreSQL server binaries are (initdb, pg_ctl)."""
     candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
@@ -225,7 +214,7 @@ def postgres_url():
 
 
 def run_in(project: Path, venv: Path, *args: str, **env: str):
-    """Run a command of the generated project in the shared virtualenv."""
+    """Run a command of the generated project in the virtualenv `venv`."""
     return subprocess.run(
         args,
         cwd=project,

@@ -20,6 +20,7 @@ import pytest
 import uv
 import yaml
 from conftest import (
+    ALL_PACKAGES_ANSWERS,
     BAKED_FILES,
     CACHE_DIR,
     PACKAGE_TESTS_IN_PROJECT,
@@ -27,8 +28,10 @@ from conftest import (
     check_jsonschema,
     file_lock,
     locked_requirements,
+    locked_venv,
     output,
     postgres_bindir,
+    python_3_12,
     run_in,
     run_pytest_in,
     with_upstream_tests,
@@ -284,6 +287,16 @@ def test_the_lock_matches_pyproject_toml(project):
     assert result.returncode == 0, output(result)
 
 
+def test_the_lock_pins_the_versions_of_the_all_packages_bake(project, answers, bake):
+    """Each lock is a part of the lock of the bake with every optional package
+    (for its Python), at the same versions: mypy's shared virtualenv is that
+    lock's, and each combination's code is checked in it."""
+    everything = bake(
+        {**ALL_PACKAGES_ANSWERS, "python_version": answers["python_version"]}
+    )
+    assert set(locked_requirements(project)) <= set(locked_requirements(everything))
+
+
 def test_the_agents_guide_names_what_exists(project):
     """AGENTS.md's commands, fixtures and paths are the project's own."""
     guide = (project / "AGENTS.md").read_text()
@@ -465,8 +478,9 @@ def test_ci_workflow_passes_zizmor_and_keeps_secrets_from_pull_requests(
 
 # What Django's commands and the generated suite never read: documentation,
 # Docker, Kubernetes and CI files, .env (it is .env.example with random secrets added),
-# and of pyproject.toml all but pytest's table (the packages come from the
-# shared virtualenv, on the template's Python). Combinations whose projects
+# and of pyproject.toml all but pytest's table (each lock pins the versions all
+# the others do, and a combination's code imports only what its own installs:
+# test_the_code_imports_only_what_its_own_lock_installs). Combinations whose projects
 # are byte for byte the same in everything else run the same code, so those
 # checks run for the first of them in SUPPORTED_COMBINATIONS only.
 NOT_READ = {
@@ -591,9 +605,10 @@ def distributions_of_modules(generated_venv) -> dict[str, list[str]]:
 def test_the_code_imports_only_what_its_own_lock_installs(
     project, distributions_of_modules
 ):
-    """The shared virtualenv holds every combination's packages, so its suites
-    and mypy would not notice code importing a package that this combination
-    does not install: only those the lock pins, or that mypy's settings
+    """mypy runs in the shared virtualenv, which holds every combination's
+    packages, and would not notice code importing a package that this
+    combination does not install (nor would a suite of another combination
+    with the same code): only those its lock pins, or that mypy's settings
     declare optional (imported only where they are installed)."""
     locked = {
         re.split(r"[=;\s]", line)[0].lower() for line in locked_requirements(project)
@@ -661,12 +676,12 @@ PRODUCTION_ENV = {
 
 
 def test_deploy_checks_pass_and_no_migration_is_missing(
-    project, answers, bake, generated_venv, database_env
+    project, answers, bake, locked_install, database_env
 ):
     skip_if_same_code_ran(answers, bake, with_settings_defaults=True)
     result = run_in(
         project,
-        generated_venv,
+        locked_install,
         "python",
         "-c",
         MANAGE_PY_IN_TURN,
@@ -687,17 +702,30 @@ def test_deploy_checks_pass_and_no_migration_is_missing(
 FULL_SUITE_COMBINATIONS = [{}, {"database": "postgresql"}]
 
 
+@pytest.fixture
+def locked_install(project, answers) -> Path:
+    """The combination's own uv.lock, installed (`make install`): a virtualenv
+    per lock, built once, on Python 3.12 for the 3.12 bakes."""
+    python = sys.executable
+    if answers["python_version"] == "3.12":
+        python = python_3_12()
+        if python is None and os.environ.get("CI"):
+            pytest.fail("Python 3.12 not found (on PATH or under pyenv)")
+        if python is None:
+            pytest.skip("Python 3.12 not found (on PATH or under pyenv)")
+    return locked_venv(project, python)
+
+
 def test_generated_test_suite_passes(
-    project, answers, generated_venv, database_env, bake, tmp_path, request
+    project, answers, locked_install, database_env, bake, tmp_path
 ):
     if answers["use_sentry"] and answers["example_workflows"]:
         pytest.skip("its suite is the default one's plus test_sentry.py, which runs "
                     "in test_a_sentry_bake_reports_errors_and_refuses_a_bad_dsn")  # fmt: skip
     selection = ["-m", "not integration"]
     if answers["python_version"] == "3.12":
-        # Its own lock, on its own Python: the same code runs elsewhere on 3.13.
-        generated_venv = request.getfixturevalue("generated_venv_3_12")
-        result = run_pytest_in(project, generated_venv, *selection, **database_env)
+        # On its own Python: the same code runs elsewhere on 3.13.
+        result = run_pytest_in(project, locked_install, *selection, **database_env)
         assert result.returncode == 0, output(result)
         return
     skip_if_same_code_ran(answers, bake, with_settings_defaults=False)
@@ -719,16 +747,17 @@ def test_generated_test_suite_passes(
             "PYTHONPATH": str(Path(__file__).parent / "pytest_plugins"),
         }
     # Exit code 5 (no test collected) fails here too.
-    result = run_pytest_in(project, generated_venv, *selection, **database_env)
+    result = run_pytest_in(project, locked_install, *selection, **database_env)
     assert result.returncode == 0, output(result)
 
 
-def test_a_sentry_bake_reports_errors_and_refuses_a_bad_dsn(bake, generated_venv):
+def test_a_sentry_bake_reports_errors_and_refuses_a_bad_dsn(bake):
     """A use_sentry bake's suite is the default bake's plus test_sentry.py:
     that file alone runs here (the full suites' time is spent on the
     databases). Its settings initialise Sentry from SENTRY_DSN, and name it
     when it is not a DSN."""
     project = bake({"use_sentry": True})
+    generated_venv = locked_venv(project, sys.executable)
 
     tests = run_pytest_in(project, generated_venv, "temporal_app/tests/test_sentry.py")
     dsn = {"SENTRY_DSN": "http://public@127.0.0.1:9/1", "SENTRY_ENVIRONMENT": "ci"}
