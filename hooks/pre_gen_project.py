@@ -61,6 +61,11 @@ def check_project_slug(slug: str) -> str | None:
             f"project_slug {slug!r} is not a valid Python identifier starting "
             f"with a letter (then letters, digits and underscores). {example}"
         )
+    if slug.endswith("_"):
+        return (
+            f"project_slug {slug!r} ends with an underscore, which the package's "
+            f"name in pyproject.toml cannot (PEP 508). {example}"
+        )
     if slug != slug.lower():
         return f"project_slug {slug!r} has upper-case letters. {example}"
     if keyword.iskeyword(slug) or keyword.issoftkeyword(slug):

@@ -63,6 +63,7 @@ INVALID_ANSWERS = [
     pytest.param({"project_slug": "config"}, ["'config'", "shadow"], id="slug-project-package"),
     pytest.param({"project_slug": "2fast"}, ["'2fast'", "not a valid Python identifier"], id="slug-leading-digit"),
     pytest.param({"project_slug": "_private"}, ["'_private'", "starting with a letter"], id="slug-leading-underscore"),
+    pytest.param({"project_slug": "shop_"}, ["'shop_'", "ends with an underscore"], id="slug-trailing-underscore"),
     pytest.param({"project_slug": "my-project"}, ["'my-project'", "not a valid Python identifier"], id="slug-dash"),
     pytest.param({"project_slug": "my project"}, ["'my project'", "not a valid Python identifier"], id="slug-space"),
     pytest.param({"project_slug": "café"}, ["'café'", "not a valid Python identifier"], id="slug-non-ascii"),
