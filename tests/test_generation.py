@@ -772,23 +772,32 @@ def test_a_sentry_bake_reports_errors_and_refuses_a_bad_dsn(bake):
     assert "SENTRY_DSN is not a valid Sentry DSN" in bad.stderr, output(bad)
 
 
-def test_make_test_ends_with_the_coverage_of_the_owners_code(
+def test_make_lint_and_make_test_pass_and_end_with_coverage(
     bake, generated_venv, tmp_path
 ):
-    """`make test` runs pytest under coverage.py and prints its table (here
-    a few tests, in the shared virtualenv: -o keeps make from installing)."""
+    """AGENTS.md's checks through the Makefile: `make lint` (ruff, and mypy
+    with test_types_check's cache), then `make test`, which runs pytest under
+    coverage.py and prints its table (here a few tests, in the shared
+    virtualenv: -o keeps make from installing)."""
     project = tmp_path / "project"
     shutil.copytree(bake({}), project)
     (project / ".venv").symlink_to(generated_venv)
-    result = subprocess.run(
-        ["make", "-o", ".venv/.installed", "test"],
-        cwd=project,
-        env={**os.environ, "PYTEST_ADDOPTS": "-p no:cacheprovider -k test_services"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    cache = mypy_cache(bake({}))
+    with file_lock(cache.with_suffix(".lock")):
+        result = subprocess.run(
+            ["make", "-o", ".venv/.installed", "lint", "test"],
+            cwd=project,
+            env={
+                **os.environ,
+                "MYPY_CACHE_DIR": str(cache),
+                "PYTEST_ADDOPTS": "-p no:cacheprovider -k test_services",
+            },
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     assert result.returncode == 0, output(result)
+    assert "Success: no issues found" in result.stdout, output(result)
     [total] = re.findall(r"^TOTAL\s.*\d+%$", result.stdout, re.M)
     assert "apps/users/services.py" in result.stdout or total.endswith("100%")
     assert "django_temporal_bridge" not in result.stdout.split("Name")[-1]
