@@ -88,7 +88,7 @@ async def test_readyz_follows_the_worker_from_connecting_to_draining(
         alive_while_connecting = await probe(health, "/livez")
 
         relay = await forward(temporal_port, client.service_client.config.target_host)
-        async with relay:
+        try:
 
             async def ready() -> bool:
                 return (await probe(health, "/readyz"))[0] == 200
@@ -117,6 +117,11 @@ async def test_readyz_follows_the_worker_from_connecting_to_draining(
             draining = await probe(health, "/readyz")
             alive_while_draining = await probe(health, "/livez")
             exit_code = await asyncio.to_thread(worker.process.wait, 30)
+        finally:
+            # No new connections; the open ones end with the worker. (`async
+            # with relay` would wait for them, with no bound: if this block
+            # failed, the worker would still be running.)
+            relay.close()
 
     assert connecting == (
         503,
