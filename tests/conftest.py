@@ -3,6 +3,7 @@ generated project's own test suite runs."""
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import os
 import shutil
@@ -92,6 +93,7 @@ def with_upstream_tests(project: Path, tmp_path: Path) -> Path:
     return copy
 
 
+@functools.cache  # a bake's files never change in a run
 def locked_requirements(project: Path) -> list[str]:
     """Every package a generated project's uv.lock pins (runtime and dev), as
     requirements: what `make install` installs, offline."""

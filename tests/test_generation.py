@@ -676,12 +676,12 @@ PRODUCTION_ENV = {
 
 
 def test_deploy_checks_pass_and_no_migration_is_missing(
-    project, answers, bake, locked_install, database_env
+    project, answers, bake, database_env
 ):
     skip_if_same_code_ran(answers, bake, with_settings_defaults=True)
     result = run_in(
         project,
-        locked_install,
+        locked_install(project, answers),
         "python",
         "-c",
         MANAGE_PY_IN_TURN,
@@ -702,10 +702,10 @@ def test_deploy_checks_pass_and_no_migration_is_missing(
 FULL_SUITE_COMBINATIONS = [{}, {"database": "postgresql"}]
 
 
-@pytest.fixture
-def locked_install(project, answers) -> Path:
+def locked_install(project: Path, answers: dict) -> Path:
     """The combination's own uv.lock, installed (`make install`): a virtualenv
-    per lock, built once, on Python 3.12 for the 3.12 bakes."""
+    per lock, built once, on Python 3.12 for the 3.12 bakes. Asked for once a
+    test knows it runs (a skipped one builds nothing)."""
     python = sys.executable
     if answers["python_version"] == "3.12":
         python = python_3_12()
@@ -716,21 +716,21 @@ def locked_install(project, answers) -> Path:
     return locked_venv(project, python)
 
 
-def test_generated_test_suite_passes(
-    project, answers, locked_install, database_env, bake, tmp_path
-):
+def test_generated_test_suite_passes(project, answers, database_env, bake, tmp_path):
     if answers["use_sentry"] and answers["example_workflows"]:
         pytest.skip("its suite is the default one's plus test_sentry.py, which runs "
                     "in test_a_sentry_bake_reports_errors_and_refuses_a_bad_dsn")  # fmt: skip
     selection = ["-m", "not integration"]
     if answers["python_version"] == "3.12":
         # On its own Python: the same code runs elsewhere on 3.13.
-        result = run_pytest_in(project, locked_install, *selection, **database_env)
+        venv = locked_install(project, answers)
+        result = run_pytest_in(project, venv, *selection, **database_env)
         assert result.returncode == 0, output(result)
         return
     skip_if_same_code_ran(answers, bake, with_settings_defaults=False)
     if answers["_given"] == RENAMED:
         pytest.skip("its suite runs with nasty answers (test_hostile_answers.py)")
+    venv = locked_install(project, answers)
     if answers["_given"] in FULL_SUITE_COMBINATIONS:
         # The package's tests (package/tests) and the example's failure drills
         # (example/tests) run with the full suites, once per database, in a
@@ -747,7 +747,7 @@ def test_generated_test_suite_passes(
             "PYTHONPATH": str(Path(__file__).parent / "pytest_plugins"),
         }
     # Exit code 5 (no test collected) fails here too.
-    result = run_pytest_in(project, locked_install, *selection, **database_env)
+    result = run_pytest_in(project, venv, *selection, **database_env)
     assert result.returncode == 0, output(result)
 
 
@@ -809,8 +809,8 @@ def test_pre_commit_passes_on_a_fresh_bake(bake, generated_venv, tmp_path):
     project = tmp_path / "project"
     shutil.copytree(bake({}), project)
     (project / ".venv").symlink_to(generated_venv)
-    subprocess.run(["git", "init", "--quiet"], cwd=project, check=True)
-    subprocess.run(["git", "add", "--all"], cwd=project, check=True)
+    subprocess.run(["git", "init", "--quiet"], cwd=project, check=True, timeout=60)
+    subprocess.run(["git", "add", "--all"], cwd=project, check=True, timeout=60)
     cache = mypy_cache(bake({}))  # test_types_check[defaults] fills it
     with file_lock(cache.with_suffix(".lock")):
         result = subprocess.run(
@@ -823,5 +823,6 @@ def test_pre_commit_passes_on_a_fresh_bake(bake, generated_venv, tmp_path):
             },
             capture_output=True,
             text=True,
+            timeout=600,  # installs the hooks from PyPI on a cold machine
         )
     assert result.returncode == 0, output(result)
